@@ -1,0 +1,66 @@
+# Two commands matter: `make book` and `make test`. Both bootstrap everything they need
+# from a fresh machine: a virtualenv with the pinned requirements, dlcourse installed
+# editable, and (for the browser test) Debian's Chromium.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+NBEXEC = $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+  --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False
+
+.PHONY: all install chromium book test unit notebooks execute execute-all bench lab clean
+
+all: test
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(STAMP)
+
+# The browser test drives Debian's Chromium; Playwright never downloads a browser here.
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+# Builds from the outputs stored in the notebooks (execution is off): the site shows
+# exactly what `make test` verified. Sphinx's environment cache makes a rebuild fast.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going
+
+# Everything: unit and parity tests, strict nbval over every notebook, and the browser
+# test over every page of the built site. `--dist loadfile` keeps each notebook on one
+# worker (plain -n would split a notebook's cells across workers).
+test: $(STAMP) chromium book
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
+	  --nbval-sanitize-with nbval_sanitize.cfg tests book
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
+	  --nbval-sanitize-with nbval_sanitize.cfg book
+
+# Re-execute a notebook after editing it and store its outputs:  make execute NB=book/....ipynb
+execute: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make execute NB=path/to/notebook.ipynb"; exit 2; }
+	$(NBEXEC) $(NB)
+
+execute-all: $(STAMP)
+	$(NBEXEC) $$(find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+
+bench: $(STAMP)
+	$(BIN)/python -m dlcourse.bench
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+clean:
+	rm -rf _build

@@ -1,0 +1,74 @@
+"""Input validation shared by every module.
+
+Every public function and layer checks its inputs with these helpers so that a
+mistake surfaces as one readable ``ValueError``/``TypeError`` naming *where* it
+happened, what was *expected* and what was *given*, instead of a NaN three
+layers later or a broadcasting traceback from deep inside NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_float_array", "check_ndim", "check_finite", "check_int_array", "as_rng"]
+
+
+def _describe(x) -> str:
+    if isinstance(x, np.ndarray):
+        return f"array of shape {x.shape} and dtype {x.dtype}"
+    return f"{type(x).__name__}"
+
+
+def as_float_array(x, where: str, dtype=None) -> np.ndarray:
+    """Return ``x`` as a floating-point ndarray, or raise ``TypeError``.
+
+    Floating inputs keep their dtype (float32 stays float32, float64 stays
+    float64) unless ``dtype`` is given; integer and boolean inputs are cast to
+    ``dtype`` (default float32), because a learner passing ``np.arange`` should
+    not be punished. Complex, string and object arrays are rejected.
+    """
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{where}: expected a numeric array, got {_describe(x)} ({exc})") from None
+    if arr.dtype.kind == "f":
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+    if arr.dtype.kind in "iub":
+        return arr.astype(dtype or np.float32)
+    raise TypeError(f"{where}: expected a real-valued numeric array, got {_describe(arr)}")
+
+
+def check_ndim(x: np.ndarray, ndim: int, where: str, layout: str = "") -> None:
+    """Raise ``ValueError`` unless ``x.ndim == ndim``; ``layout`` names the axes, e.g. ``(batch, features)``."""
+    if x.ndim != ndim:
+        axes = f" {layout}" if layout else ""
+        raise ValueError(f"{where}: expected a {ndim}-D array{axes}, got shape {x.shape}")
+
+
+def check_finite(x: np.ndarray, where: str) -> None:
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    if not np.all(np.isfinite(x)):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
+
+
+def check_int_array(x, where: str, low: int | None = None, high: int | None = None) -> np.ndarray:
+    """Return ``x`` as an integer array with values in ``[low, high)``, or raise."""
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)  # whole-number floats such as labels read from CSV
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{where}: expected integer ids/labels, got {_describe(arr)}")
+    if arr.size and low is not None and arr.min() < low:
+        raise ValueError(f"{where}: expected values >= {low}, got minimum {arr.min()}")
+    if arr.size and high is not None and arr.max() >= high:
+        raise ValueError(f"{where}: expected values < {high}, got maximum {arr.max()}")
+    return arr
+
+
+def as_rng(seed) -> np.random.Generator:
+    """Turn ``None``, an int or a ``numpy.random.Generator`` into a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed: expected None, an int or a numpy.random.Generator, got {type(seed).__name__}")
