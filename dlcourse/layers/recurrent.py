@@ -1,0 +1,159 @@
+r"""SimpleRNN: the Elman recurrent layer and backpropagation through time.
+
+A recurrent layer reads a sequence one step at a time and carries a hidden state
+from step to step (Elman 1990):
+
+.. math:: h_t = \tanh(x_t W + h_{t-1} U + b), \qquad h_0 = 0
+
+The same ``W``, ``U`` and ``b`` are used at every step. Backpropagation through time
+(BPTT; Werbos 1990) is ordinary backpropagation applied to the loop unrolled over time:
+walking the steps backwards, the gradient reaching ``h_t`` is what the loss sends there
+directly plus what flows back from ``h_{t+1}`` through ``U``. Because the weights are
+shared, their gradients are sums over all time steps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import as_float_array, as_rng, check_ndim
+from ..initializers import glorot_uniform, orthogonal, zeros
+from .base import Layer
+
+__all__ = ["SimpleRNN"]
+
+
+def _check_positive_int(value, name: str, where: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: expected {name} to be a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{where}: expected {name} >= 1, got {value}")
+    return int(value)
+
+
+class SimpleRNN(Layer):
+    """Fully connected recurrent layer with tanh, as ``keras.layers.SimpleRNN``.
+
+    Parameters
+    ----------
+    n_in : int
+        Features per time step (the last input axis).
+    units : int
+        Size of the hidden state ``h_t``.
+    return_sequences : bool, default False
+        If True, output every ``h_t``, shape ``(batch, time, units)``; otherwise only the
+        last one, ``(batch, units)``.
+    seed : None, int or numpy.random.Generator
+        For the initializers: ``kernel`` glorot_uniform, ``recurrent_kernel`` orthogonal,
+        ``bias`` zeros (Keras' defaults).
+    dtype : float dtype, default "float32"
+        Parameters and computation; inputs are cast to it, as Keras autocasts.
+    name : str, optional
+
+    Attributes
+    ----------
+    params : dict
+        ``kernel`` ``(n_in, units)`` = W, ``recurrent_kernel`` ``(units, units)`` = U,
+        ``bias`` ``(units,)`` = b, in Keras' order.
+    """
+
+    def __init__(self, n_in: int, units: int, return_sequences: bool = False, seed=None,
+                 dtype="float32", name: str | None = None):
+        super().__init__(name=name, dtype=dtype)
+        where = "SimpleRNN"
+        if self.dtype.kind != "f":
+            raise TypeError(f"{where}: expected a floating dtype, got {self.dtype}")
+        self.n_in = _check_positive_int(n_in, "n_in", where)
+        self.units = _check_positive_int(units, "units", where)
+        if not isinstance(return_sequences, (bool, np.bool_)):
+            raise TypeError(f"{where}: expected return_sequences to be True or False, "
+                            f"got {type(return_sequences).__name__}")
+        self.return_sequences = bool(return_sequences)
+        # One generator for both random initializers, so one seed fixes the whole layer.
+        rng = as_rng(seed)
+        self.params = {
+            "kernel": glorot_uniform((self.n_in, self.units), seed=rng, dtype=self.dtype),
+            "recurrent_kernel": orthogonal((self.units, self.units), seed=rng, dtype=self.dtype),
+            "bias": zeros((self.units,), dtype=self.dtype),
+        }
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """``(time, n_in)`` -> ``(time, units)`` with ``return_sequences``, else ``(units,)``."""
+        time = tuple(input_shape)[0]
+        return (time, self.units) if self.return_sequences else (self.units,)
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """Run the recurrence over the time axis.
+
+        Parameters
+        ----------
+        x : array, shape (batch, time, n_in)
+
+        Returns
+        -------
+        ndarray, shape (batch, time, units) if ``return_sequences`` else (batch, units)
+        """
+        where = "SimpleRNN.forward"
+        x = as_float_array(x, where, dtype=self.dtype)
+        check_ndim(x, 3, where, "(batch, time, features)")
+        batch, steps, features = x.shape
+        if features != self.n_in:
+            raise ValueError(f"{where}: expected {self.n_in} features per time step (n_in), "
+                             f"got shape {x.shape} with {features}")
+        if steps == 0:
+            raise ValueError(f"{where}: expected at least one time step, got shape {x.shape}")
+        W, U, b = self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
+        # The input projection x_t W + b does not depend on the state, so it is done for
+        # all steps in one matrix product; only the recurrence itself must loop.
+        h = x @ W
+        h += b
+        # hs[:, t + 1] holds h_t; hs[:, 0] is h_0 = 0, which the backward pass also needs.
+        hs = np.zeros((batch, steps + 1, self.units), dtype=self.dtype)
+        for t in range(steps):
+            np.tanh(h[:, t] + hs[:, t] @ U, out=hs[:, t + 1])
+        self._cache = (x, hs)
+        return hs[:, 1:].copy() if self.return_sequences else hs[:, -1].copy()
+
+    def backward(self, grad_out) -> np.ndarray:
+        """Backpropagation through time.
+
+        Walking from the last step to the first, with ``a_t = x_t W + h_{t-1} U + b``:
+
+        - ``dh_t = dL/dh_t (from the output, if any) + da_{t+1} U^T``
+        - ``da_t = dh_t * (1 - h_t^2)``            (tanh' written with the output)
+        - ``dx_t = da_t W^T``
+        - ``dW = sum_t x_t^T da_t``, ``dU = sum_t h_{t-1}^T da_t``, ``db = sum_t sum_batch da_t``
+
+        Parameters
+        ----------
+        grad_out : array, shape of the last output
+
+        Returns
+        -------
+        ndarray, shape (batch, time, n_in): dLoss/dx
+        """
+        x, hs = self._require_cache()
+        batch, steps, _ = x.shape
+        out_shape = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
+        g = self._check_grad_out(grad_out, out_shape)
+        g = as_float_array(g, "SimpleRNN.backward", dtype=self.dtype)
+        U = self.params["recurrent_kernel"]
+        da = np.empty((batch, steps, self.units), dtype=self.dtype)
+        dh_next = np.zeros((batch, self.units), dtype=self.dtype)  # nothing flows in after the last step
+        for t in reversed(range(steps)):
+            dh = dh_next
+            if self.return_sequences:
+                dh = dh + g[:, t]
+            elif t == steps - 1:
+                dh = dh + g
+            h_t = hs[:, t + 1]
+            da[:, t] = dh * (1.0 - h_t * h_t)
+            dh_next = da[:, t] @ U.T
+        # The shared weights' gradients are sums over steps (and the batch): one matrix
+        # product over the flattened (batch * time) axis does all of them at once.
+        flat_da = da.reshape(-1, self.units)
+        self.grads = {
+            "kernel": x.reshape(-1, self.n_in).T @ flat_da,
+            "recurrent_kernel": hs[:, :-1].reshape(-1, self.units).T @ flat_da,
+            "bias": flat_da.sum(axis=0),
+        }
+        return da @ self.params["kernel"].T
