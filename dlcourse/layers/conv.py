@@ -1,0 +1,316 @@
+"""2-D convolution (channels-last, NHWC) with Keras' weight layout and TensorFlow's padding rule.
+
+The formula. For an input ``x`` of shape ``(batch, H, W, C)`` padded to ``xp`` and a kernel
+``K`` of shape ``(kh, kw, C, F)`` (Keras' layout), output pixel ``(y, x)`` of filter ``f`` is
+
+    out[n, y, x, f] = sum_{i, j, c} xp[n, y*sh + i, x*sw + j, c] * K[i, j, c, f] + b[f]
+
+(a cross-correlation, as in every deep-learning library). The output size along one axis is
+
+    valid:  floor((n - k) / s) + 1        same:  ceil(n / s)
+
+and for "same" TensorFlow pads ``max((out - 1)*s + k - n, 0)`` zeros in total, putting the
+extra one (when the total is odd) at the bottom/right.
+
+How it is made fast. Each output pixel needs one ``kh*kw*C`` patch of the input. A strided
+*view* (``sliding_window_view``) exposes all patches without copying; one reshape copies them
+into a ``(pixels, kh*kw*C)`` matrix ("im2col") and a single matrix product with the kernel
+reshaped to ``(kh*kw*C, F)`` does all the arithmetic in BLAS. Backward reuses the same matrix:
+
+- kernel gradient: ``cols.T @ grad_out`` (one product);
+- input gradient: the *transposed convolution*: spread ``grad_out`` back on the input grid
+  (zeros between entries when the stride is > 1, ``k - 1`` zeros of border) and correlate it
+  with the kernel flipped in space and with its channel axes swapped, using the same
+  strided-view-and-matmul routine. This avoids a "col2im" scatter, which is slow in NumPy.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .._checks import as_float_array, check_ndim
+from ..initializers import glorot_uniform, zeros
+from .base import Layer
+
+__all__ = ["Conv2D", "conv2d", "conv_output_size", "same_padding"]
+
+_PADDINGS = ("valid", "same")
+_ACTIVATIONS = (None, "linear", "relu")
+
+
+# -- the formulas the chapter teaches ----------------------------------------------------------
+
+def _check_padding(padding, where: str) -> str:
+    if not isinstance(padding, str) or padding.lower() not in _PADDINGS:
+        raise ValueError(f"{where}: expected padding 'valid' or 'same', got {padding!r}")
+    return padding.lower()
+
+
+def _positive_int(v, where: str, what: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{where}: expected {what} to be a positive int, got {type(v).__name__} {v!r}")
+    if v < 1:
+        raise ValueError(f"{where}: expected {what} to be a positive int, got {v}")
+    return int(v)
+
+
+def _pair(v, where: str, what: str) -> tuple[int, int]:
+    """``3 -> (3, 3)``; ``(2, 1) -> (2, 1)``; anything else raises."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{where}: expected {what} as an int or a pair (rows, cols), got {v!r}")
+        return _positive_int(v[0], where, what), _positive_int(v[1], where, what)
+    v = _positive_int(v, where, what)
+    return v, v
+
+
+def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
+    """Output length along one axis: ``floor((n - k)/s) + 1`` for "valid", ``ceil(n/s)`` for "same".
+
+    Parameters
+    ----------
+    n : int
+        Input length (height or width).
+    k : int
+        Kernel (or pooling window) length.
+    stride : int
+    padding : {"valid", "same"}
+
+    Returns
+    -------
+    int
+        0 when a "valid" window does not fit in the input at all.
+    """
+    where = "conv_output_size"
+    padding = _check_padding(padding, where)
+    n, k, stride = (_positive_int(n, where, "n"), _positive_int(k, where, "k"),
+                    _positive_int(stride, where, "stride"))
+    if padding == "same":
+        return -(-n // stride)  # ceil(n / stride)
+    return max((n - k) // stride + 1, 0)
+
+
+def same_padding(n: int, k: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "same" padding ``(before, after)`` along one axis; the odd extra goes *after*."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def _pads(h: int, w: int, kh: int, kw: int, sh: int, sw: int, padding: str):
+    if padding == "same":
+        return same_padding(h, kh, sh), same_padding(w, kw, sw)
+    return (0, 0), (0, 0)
+
+
+def _im2col(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, ho: int, wo: int) -> np.ndarray:
+    """All ``kh x kw`` patches of the padded ``xp`` (N, Hp, Wp, C) as a ``(N*ho*wo, kh*kw*C)`` matrix.
+
+    Columns are ordered ``(i, j, c)``, the order of ``kernel.reshape(kh*kw*C, F)``.
+    """
+    n, c = xp.shape[0], xp.shape[3]
+    win = sliding_window_view(xp, (kh, kw), axis=(1, 2))  # (N, Hp-kh+1, Wp-kw+1, C, kh, kw), a view
+    win = win[:, ::sh, ::sw][:, :ho, :wo]
+    # the one copy: channels last so each patch row matches the kernel's (i, j, c) order
+    return win.transpose(0, 1, 2, 4, 5, 3).reshape(n * ho * wo, kh * kw * c)
+
+
+def _check_input(x, where: str, dtype=None) -> np.ndarray:
+    x = as_float_array(x, where, dtype=dtype)
+    check_ndim(x, 4, where, "(batch, height, width, channels)")
+    # one cheap reduction instead of an isfinite() pass: a NaN/inf anywhere makes the sum
+    # non-finite; only then (or on float overflow of the sum) do we look entry by entry
+    if not np.isfinite(x.sum(dtype=np.float64)):
+        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
+    return x
+
+
+def _geometry(x_shape, kernel_shape, strides, padding, where: str):
+    """Output size and padding, or a clear error when the kernel does not fit."""
+    _, h, w, _ = x_shape
+    kh, kw = kernel_shape[:2]
+    sh, sw = strides
+    ho, wo = conv_output_size(h, kh, sh, padding), conv_output_size(w, kw, sw, padding)
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"{where}: expected an input at least as large as the kernel {(kh, kw)} with padding 'valid', "
+            f"got height x width {(h, w)}"
+        )
+    return ho, wo, _pads(h, w, kh, kw, sh, sw, padding)
+
+
+def _pad(x: np.ndarray, pads) -> np.ndarray:
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+
+
+def conv2d(x, kernel, strides=1, padding: str = "valid") -> np.ndarray:
+    """The convolution formula, without bias or activation: what ``tf.nn.conv2d`` computes.
+
+    Parameters
+    ----------
+    x : ndarray, shape (batch, H, W, C)
+    kernel : ndarray, shape (kh, kw, C, F)
+    strides : int or (int, int)
+    padding : {"valid", "same"}
+
+    Returns
+    -------
+    ndarray, shape (batch, H_out, W_out, F), in the dtype of ``x``
+    """
+    where = "conv2d"
+    x = _check_input(x, where)
+    kernel = as_float_array(kernel, where, dtype=x.dtype)
+    check_ndim(kernel, 4, where, "kernel (kh, kw, c_in, filters)")
+    if kernel.shape[2] != x.shape[3]:
+        raise ValueError(f"{where}: expected the kernel's c_in ({kernel.shape[2]}) to equal the input's channels, "
+                         f"got input shape {x.shape}")
+    strides = _pair(strides, where, "strides")
+    padding = _check_padding(padding, where)
+    ho, wo, pads = _geometry(x.shape, kernel.shape, strides, padding, where)
+    kh, kw, c, f = kernel.shape
+    cols = _im2col(_pad(x, pads), kh, kw, *strides, ho, wo)
+    return (cols @ kernel.reshape(kh * kw * c, f)).reshape(x.shape[0], ho, wo, f)
+
+
+def conv2d_input_grad(grad_out: np.ndarray, kernel: np.ndarray, input_hw, strides, pads) -> np.ndarray:
+    """dLoss/dx of ``conv2d`` as a transposed convolution (see the module docstring).
+
+    ``grad_out`` (N, Ho, Wo, F) is written onto a zero grid at the positions the windows
+    started from (every ``stride`` rows/cols, shifted by ``k - 1 - pad_before``), then the grid is
+    correlated with the kernel flipped in space, shape (kh, kw, F, C), at stride 1.
+    """
+    n, ho, wo, f = grad_out.shape
+    kh, kw, c, _ = kernel.shape
+    h, w = input_hw
+    sh, sw = strides
+    (top, _), (left, _) = pads
+    grid = np.zeros((n, h + kh - 1, w + kw - 1, f), dtype=grad_out.dtype)
+    r0, c0 = kh - 1 - top, kw - 1 - left
+    grid[:, r0:r0 + (ho - 1) * sh + 1:sh, c0:c0 + (wo - 1) * sw + 1:sw] = grad_out
+    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw * f, c)
+    return (_im2col(grid, kh, kw, 1, 1, h, w) @ flipped).reshape(n, h, w, c)
+
+
+# -- the layer ------------------------------------------------------------------------------
+
+class Conv2D(Layer):
+    """2-D convolution layer, Keras' ``layers.Conv2D`` with explicit forward/backward.
+
+    Parameters
+    ----------
+    c_in : int
+        Input channels (Keras infers it; we take it so the kernel exists at construction).
+    filters : int
+        Output channels.
+    kernel_size : int or (int, int)
+    strides : int or (int, int), default 1
+    padding : {"valid", "same"}, default "valid"
+        "same" follows TensorFlow exactly: output ``ceil(n / s)``, odd padding extra at bottom/right.
+    activation : None, "linear" or "relu"
+        Fused ReLU, as ``Conv2D(..., activation="relu")`` in Keras. Other activations: put an
+        activation layer (``Sigmoid``, ``Tanh``, ...) after the convolution.
+    use_bias : bool, default True
+    kernel_regularizer : float or None
+        L2 factor ``l2``: adds ``l2 * sum(kernel**2)`` to the loss (Keras' ``regularizers.L2(l2)``).
+    seed : None, int or numpy Generator
+        For the glorot_uniform kernel initializer (fans ``kh*kw*c_in``, ``kh*kw*filters``).
+    dtype : str or dtype, default "float32"
+        Parameters and computation dtype; inputs are cast to it.
+    name : str, optional
+
+    Attributes
+    ----------
+    params : {"kernel": (kh, kw, c_in, filters), "bias": (filters,)}
+    grads : same keys and shapes, after ``backward``
+    """
+
+    def __init__(self, c_in, filters, kernel_size, strides=1, padding="valid", activation=None,
+                 use_bias=True, kernel_regularizer=None, seed=None, dtype="float32", name=None):
+        where = "Conv2D"
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dtype}")
+        super().__init__(name=name, dtype=dtype)
+        self.c_in = _positive_int(c_in, where, "c_in")
+        self.filters = _positive_int(filters, where, "filters")
+        self.kernel_size = _pair(kernel_size, where, "kernel_size")
+        self.strides = _pair(strides, where, "strides")
+        self.padding = _check_padding(padding, where)
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"{where}: expected activation None, 'linear' or 'relu' (add an activation layer "
+                             f"for others), got {activation!r}")
+        self.activation = None if activation == "linear" else activation
+        self.use_bias = bool(use_bias)
+        if kernel_regularizer is not None:
+            if isinstance(kernel_regularizer, bool) or not isinstance(kernel_regularizer, (int, float, np.floating)):
+                raise TypeError(f"{where}: expected kernel_regularizer as an L2 factor (float) or None, "
+                                f"got {type(kernel_regularizer).__name__}")
+            if not (np.isfinite(kernel_regularizer) and kernel_regularizer >= 0):
+                raise ValueError(f"{where}: expected kernel_regularizer >= 0, got {kernel_regularizer}")
+            kernel_regularizer = float(kernel_regularizer)
+        self.kernel_regularizer = kernel_regularizer
+        kh, kw = self.kernel_size
+        self.params["kernel"] = glorot_uniform((kh, kw, self.c_in, self.filters), seed=seed, dtype=self.dtype)
+        if self.use_bias:
+            self.params["bias"] = zeros((self.filters,), dtype=self.dtype)
+
+    # -- shapes ----------------------------------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        where = f"{type(self).__name__}.compute_output_shape"
+        if len(input_shape) != 3:
+            raise ValueError(f"{where}: expected (height, width, channels), got {tuple(input_shape)}")
+        h, w, c = input_shape
+        if c != self.c_in:
+            raise ValueError(f"{where}: expected {self.c_in} input channels, got {c}")
+        ho, wo, _ = _geometry((1, h, w, c), self.kernel_size, self.strides, self.padding, where)
+        return ho, wo, self.filters
+
+    def regularization_loss(self) -> float:
+        if not self.kernel_regularizer:
+            return 0.0
+        k = self.params["kernel"]
+        return float(self.kernel_regularizer * np.vdot(k, k))
+
+    # -- the two passes ----------------------------------------------------------------------
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """``x`` (batch, H, W, c_in) -> (batch, H_out, W_out, filters)."""
+        where = f"{type(self).__name__}.forward"
+        x = _check_input(x, where, dtype=self.dtype)
+        if x.shape[3] != self.c_in:
+            raise ValueError(f"{where}: expected {self.c_in} input channels (the last axis), got shape {x.shape}")
+        kernel = self.params["kernel"]
+        ho, wo, pads = _geometry(x.shape, kernel.shape, self.strides, self.padding, where)
+        kh, kw = self.kernel_size
+        cols = _im2col(_pad(x, pads), kh, kw, *self.strides, ho, wo)
+        out = cols @ kernel.reshape(-1, self.filters)
+        if self.use_bias:
+            out += self.params["bias"]
+        if self.activation == "relu":
+            np.maximum(out, 0, out=out)
+        out = out.reshape(x.shape[0], ho, wo, self.filters)
+        self._cache = (cols, x.shape, pads, out)
+        return out
+
+    def backward(self, grad_out) -> np.ndarray:
+        """dLoss/d(output) (batch, H_out, W_out, filters) -> dLoss/dx (batch, H, W, c_in); fills ``grads``."""
+        cols, x_shape, pads, out = self._require_cache()
+        g = self._check_grad_out(grad_out, out.shape)
+        if g.dtype != self.dtype:
+            g = g.astype(self.dtype)
+        if self.activation == "relu":
+            g = g * (out > 0)  # TF's ReLU gradient: 0 where the output is 0
+        g2 = g.reshape(-1, self.filters)
+        kernel = self.params["kernel"]
+        dk = (cols.T @ g2).reshape(kernel.shape)
+        if self.kernel_regularizer:
+            dk += (2 * self.kernel_regularizer) * kernel
+        self.grads["kernel"] = dk
+        if self.use_bias:
+            # a matrix-vector product sums the rows ~8x faster than g2.sum(axis=0) here
+            self.grads["bias"] = np.ones(g2.shape[0], dtype=g2.dtype) @ g2
+        return conv2d_input_grad(g, kernel, x_shape[1:3], self.strides, pads)
