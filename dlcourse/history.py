@@ -146,17 +146,17 @@ _ERA_LABELS = {"origins": "origins (1943-1974)", "revival": "revival (1980-1998)
 
 
 def plot_timeline(milestones=TIMELINE, ax=None):
-    """Draw ``milestones`` on a horizontal time axis; return the matplotlib Axes.
+    """Draw ``milestones`` as one row each against a time axis; return the matplotlib Axes.
 
-    Events alternate above and below the axis so neighbouring labels do not overlap;
-    each label reads ``year  event`` followed by the first author's surname.
+    Events are rows from top (oldest) to bottom, so labels never collide even when
+    several events share a year; each label reads ``year  event (first author)``.
 
     Parameters
     ----------
     milestones : sequence of Milestone
         In chronological order (the default ``TIMELINE`` is).
     ax : matplotlib Axes, optional
-        Drawn into if given; otherwise a new 11 x 7 inch figure is made.
+        Drawn into if given; otherwise a new 10 x 7 inch figure is made.
     """
     import matplotlib.pyplot as plt  # lazily: the table is usable without matplotlib
 
@@ -164,30 +164,27 @@ def plot_timeline(milestones=TIMELINE, ax=None):
     if not milestones or not all(isinstance(m, Milestone) for m in milestones):
         raise TypeError("history.plot_timeline: expected a non-empty sequence of Milestone")
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 7))
+        _, ax = plt.subplots(figsize=(10, 7))
     years = [m.year for m in milestones]
-    ax.axhline(0, color="black", linewidth=1)
-    n = len(milestones)
-    for i, m in enumerate(milestones):
-        # Stack labels by index, not by year: several events share a year.
-        side = 1 if i % 2 == 0 else -1
-        height = side * (1 + (i // 2) % 4) / 4
+    middle = (min(years) + max(years)) / 2
+    for row, m in enumerate(milestones):
         colour = _ERA_COLOURS[m.era]
-        ax.plot([m.year, m.year], [0, height], color=colour, linewidth=0.8)
-        ax.plot(m.year, 0, "o", color=colour, markersize=5)
+        ax.plot([min(years) - 2, m.year], [row, row], color="0.85", linewidth=0.8, zorder=1)
+        ax.plot(m.year, row, "o", color=colour, markersize=6, zorder=2)
         surname = m.people[0].split()[-1] + (" et al." if len(m.people) > 1 else "")
-        ax.annotate(f"{m.year}  {m.event}\n({surname})", (m.year, height),
-                    xytext=(0, 3 * side), textcoords="offset points",
-                    ha="left" if i < n - 2 else "right",
-                    va="bottom" if side > 0 else "top", fontsize=7.5, color="black")
+        # Late events are labelled to their left so the text stays inside the axes.
+        left = m.year > middle
+        ax.annotate(f"{m.year}  {m.event} ({surname})", (m.year, row),
+                    xytext=(-8 if left else 8, 0), textcoords="offset points",
+                    ha="right" if left else "left", va="center", fontsize=8)
     for era, colour in _ERA_COLOURS.items():
         ax.plot([], [], "o", color=colour, label=_ERA_LABELS[era])
-    ax.set_xlim(min(years) - 3, max(years) + 3)
-    ax.set_ylim(-1.45, 1.45)
+    ax.set_xlim(min(years) - 2, max(years) + 2)
+    ax.set_ylim(len(milestones) - 0.5, -0.5)  # oldest at the top
     ax.set_yticks([])
     ax.set_xlabel("Year of publication")
-    ax.set_title("Milestones of neural networks, 1943-2017")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(f"Milestones of neural networks, {min(years)}-{max(years)}")
+    ax.legend(loc="upper right", fontsize=8)
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(False)
     return ax
