@@ -1,0 +1,288 @@
+r"""The core layers: Dense, Flatten, Dropout and the activation layers.
+
+``Dense`` is the fully connected layer of every multilayer perceptron,
+:math:`a = f(xW + b)`. Its backward pass is three matrix products:
+
+.. math:: \frac{\partial L}{\partial z} = f'(z) \odot \frac{\partial L}{\partial a},\quad
+          \frac{\partial L}{\partial W} = x^\top \frac{\partial L}{\partial z},\quad
+          \frac{\partial L}{\partial b} = \sum_{\text{batch}} \frac{\partial L}{\partial z},\quad
+          \frac{\partial L}{\partial x} = \frac{\partial L}{\partial z} W^\top
+
+(for softmax, the first step is the Jacobian-vector product of
+:func:`dlcourse.activations.softmax_backward`). The kernel has Keras' layout
+``(n_in, units)``, so ``keras_dense.set_weights(dense.get_weights())`` just works.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations
+from .._checks import as_float_array, as_rng
+from ..initializers import glorot_uniform, zeros
+from .base import Layer
+
+__all__ = ["Dense", "Flatten", "Dropout", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax"]
+
+
+def _positive_int(value, where: str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: expected {what} as a positive int, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{where}: expected {what} as a positive int, got {value}")
+    return int(value)
+
+
+def _float_input(x, where: str) -> np.ndarray:
+    """Parameter-free layers keep the input's float dtype (ints become float32)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x
+    return as_float_array(x, where)
+
+
+class Dense(Layer):
+    r"""Fully connected layer :math:`a = f(xW + b)`, Keras' ``Dense``.
+
+    Parameters
+    ----------
+    n_in : int
+        Input features (Keras infers this; we create the kernel eagerly).
+    n_out : int
+        Output features, stored as ``units`` (Keras' name).
+    activation : {"relu", "sigmoid", "tanh", "softmax", "linear"} or None
+    use_bias : bool
+    kernel_regularizer : float or None
+        L2 factor :math:`\lambda`: adds :math:`\lambda \sum W^2` to the loss, as
+        ``keras.regularizers.L2(l2)``, and :math:`2\lambda W` to the kernel gradient.
+    seed : None, int or numpy Generator
+        For the glorot-uniform kernel; the bias starts at zero.
+    dtype : str or numpy dtype
+        Parameters and computation (inputs are cast, as Keras autocasts).
+    name : str, optional
+
+    Shapes
+    ------
+    input ``(batch, n_in)`` (or ``(..., n_in)``) -> output ``(batch, units)`` (or ``(..., units)``).
+    Parameters ``kernel`` ``(n_in, units)`` and ``bias`` ``(units,)``.
+    """
+
+    def __init__(self, n_in, n_out, activation=None, use_bias=True, kernel_regularizer=None,
+                 seed=None, dtype="float32", name=None):
+        super().__init__(name=name, dtype=dtype)
+        self.n_in = _positive_int(n_in, "Dense", "n_in")
+        self.units = _positive_int(n_out, "Dense", "n_out")
+        self._act = activations.get(activation)
+        self.activation = None if activation is None else self._act.name
+        self.use_bias = bool(use_bias)
+        if kernel_regularizer is not None:
+            if isinstance(kernel_regularizer, bool) or not isinstance(kernel_regularizer, (int, float, np.floating, np.integer)):
+                raise TypeError(f"Dense: expected kernel_regularizer as an L2 factor (float) or None, got {type(kernel_regularizer).__name__}")
+            if not (np.isfinite(kernel_regularizer) and kernel_regularizer >= 0):
+                raise ValueError(f"Dense: expected kernel_regularizer >= 0 (an L2 factor), got {kernel_regularizer}")
+            kernel_regularizer = float(kernel_regularizer)
+        self.kernel_regularizer = kernel_regularizer
+        self.params["kernel"] = glorot_uniform((self.n_in, self.units), seed=seed, dtype=self.dtype)
+        if self.use_bias:
+            self.params["bias"] = zeros((self.units,), dtype=self.dtype)
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.dtype != self.dtype:
+            x = as_float_array(x, "Dense.forward", dtype=self.dtype)
+        if x.ndim < 2 or x.shape[-1] != self.n_in:
+            raise ValueError(f"Dense.forward: expected an array of shape (batch, {self.n_in}), got shape {x.shape}")
+        z = x @ self.params["kernel"]
+        if self.use_bias:
+            z += self.params["bias"]
+        a = self._act.forward(z)
+        self._cache = (x, a)
+        return a
+
+    def backward(self, grad_out) -> np.ndarray:
+        x, a = self._require_cache()
+        g = self._check_grad_out(grad_out, a.shape)
+        if g.dtype != self.dtype:
+            g = g.astype(self.dtype)
+        dz = self._act.backward(a, g)
+        kernel = self.params["kernel"]
+        if x.ndim == 2:
+            dkernel = x.T @ dz
+            db = dz.sum(axis=0) if self.use_bias else None
+        else:  # (..., n_in): every leading position is one more "sample"
+            dz2 = dz.reshape(-1, self.units)
+            dkernel = x.reshape(-1, self.n_in).T @ dz2
+            db = dz2.sum(axis=0) if self.use_bias else None
+        if self.kernel_regularizer:
+            dkernel += (2 * self.kernel_regularizer) * kernel
+        self.grads["kernel"] = dkernel
+        if self.use_bias:
+            self.grads["bias"] = db
+        return dz @ kernel.T
+
+    def regularization_loss(self) -> float:
+        if not self.kernel_regularizer:
+            return 0.0
+        k = self.params["kernel"]
+        return float(self.kernel_regularizer * np.sum(k * k))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 1 or input_shape[-1] != self.n_in:
+            raise ValueError(f"Dense.compute_output_shape: expected an input shape (..., {self.n_in}), got {input_shape}")
+        return input_shape[:-1] + (self.units,)
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.units}, activation={self.activation!r})"
+
+
+class Flatten(Layer):
+    """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1*d2*...)``; backward reshapes back.
+
+    No parameters; keeps the input's float dtype. ``dtype`` only applies to the (empty)
+    parameter set and is accepted for a uniform constructor.
+    """
+
+    def __init__(self, dtype="float32", name=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = _float_input(x, "Flatten.forward")
+        if x.ndim < 1:
+            raise ValueError(f"Flatten.forward: expected an array with a batch axis (batch, ...), got shape {x.shape}")
+        self._cache = x.shape
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
+
+    def backward(self, grad_out) -> np.ndarray:
+        shape = self._require_cache()
+        g = self._check_grad_out(grad_out, (shape[0], int(np.prod(shape[1:], dtype=np.int64))))
+        return g.reshape(shape)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (int(np.prod(tuple(input_shape), dtype=np.int64)),)
+
+
+class Dropout(Layer):
+    r"""Inverted dropout (Srivastava et al. 2014), as Keras' ``Dropout``.
+
+    In training each entry is kept with probability :math:`1 - r` and the kept ones
+    are scaled by :math:`1/(1-r)`, so the expected output equals the input and nothing
+    needs rescaling at inference, where the layer is the identity.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Fraction of entries dropped.
+    seed : None, int or numpy Generator
+        For the masks (a fresh mask every training forward).
+    """
+
+    def __init__(self, rate, seed=None, dtype="float32", name=None):
+        super().__init__(name=name, dtype=dtype)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: expected rate as a float in [0, 1), got {type(rate).__name__}")
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: expected rate in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.seed = seed
+        self._rng = as_rng(seed)
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = _float_input(x, "Dropout.forward")
+        if not training or self.rate == 0:
+            self._cache = (x.shape, None)
+            return x
+        # One array holding 0 for dropped and 1/(1-rate) for kept entries: forward and
+        # backward are then a single multiplication each.
+        mask = (self._rng.random(x.shape, dtype=x.dtype) >= self.rate).astype(x.dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        self._cache = (x.shape, mask)
+        return x * mask
+
+    def backward(self, grad_out) -> np.ndarray:
+        shape, mask = self._require_cache()
+        g = self._check_grad_out(grad_out, shape)
+        return g if mask is None else g * mask
+
+    def __repr__(self) -> str:
+        return f"Dropout(rate={self.rate})"
+
+
+class Activation(Layer):
+    """Apply an activation by Keras' name: ``Activation("relu")`` etc.
+
+    No parameters; keeps the input's float dtype. Backward uses the cached output
+    (see :mod:`dlcourse.activations`).
+    """
+
+    def __init__(self, activation, dtype="float32", name=None):
+        super().__init__(name=name, dtype=dtype)
+        self._act = activations.get(activation)
+        self.activation = self._act.name
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = _float_input(x, f"{type(self).__name__}.forward")
+        a = self._act.forward(x)
+        self._cache = a
+        return a
+
+    def backward(self, grad_out) -> np.ndarray:
+        a = self._require_cache()
+        g = self._check_grad_out(grad_out, a.shape)
+        return self._act.backward(a, g)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.activation!r})"
+
+
+class ReLU(Activation):
+    """:math:`\\max(0, x)` as a layer (Keras' ``ReLU()``); gradient 0 at 0."""
+
+    def __init__(self, dtype="float32", name=None):
+        super().__init__("relu", dtype=dtype, name=name)
+
+    def __repr__(self) -> str:
+        return "ReLU()"
+
+
+class Sigmoid(Activation):
+    """The logistic sigmoid as a layer (Keras: ``Activation("sigmoid")``)."""
+
+    def __init__(self, dtype="float32", name=None):
+        super().__init__("sigmoid", dtype=dtype, name=name)
+
+    def __repr__(self) -> str:
+        return "Sigmoid()"
+
+
+class Tanh(Activation):
+    """tanh as a layer (Keras: ``Activation("tanh")``)."""
+
+    def __init__(self, dtype="float32", name=None):
+        super().__init__("tanh", dtype=dtype, name=name)
+
+    def __repr__(self) -> str:
+        return "Tanh()"
+
+
+class Softmax(Activation):
+    """Softmax along ``axis`` as a layer (Keras' ``Softmax(axis=-1)``)."""
+
+    def __init__(self, axis: int = -1, dtype="float32", name=None):
+        super().__init__("softmax", dtype=dtype, name=name)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"Softmax: expected axis as an int, got {type(axis).__name__}")
+        self.axis = int(axis)
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = _float_input(x, "Softmax.forward")
+        if not -x.ndim <= self.axis < x.ndim:
+            raise ValueError(f"Softmax.forward: expected an array with axis {self.axis}, got shape {x.shape}")
+        a = activations.softmax(x, axis=self.axis)
+        self._cache = a
+        return a
+
+    def backward(self, grad_out) -> np.ndarray:
+        a = self._require_cache()
+        g = self._check_grad_out(grad_out, a.shape)
+        return activations.softmax_backward(a, g, axis=self.axis)
+
+    def __repr__(self) -> str:
+        return f"Softmax(axis={self.axis})"
