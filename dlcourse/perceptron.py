@@ -1,0 +1,129 @@
+"""Rosenblatt's perceptron (1958) and a test of linear separability.
+
+The history chapter runs the first learning machine on AND and XOR. A perceptron is
+one threshold neuron, :math:`\\hat y = [w \\cdot x + b > 0]`, trained by Rosenblatt's rule:
+after each example, :math:`w \\leftarrow w + \\eta (y - \\hat y) x` and
+:math:`b \\leftarrow b + \\eta (y - \\hat y)`. It changes nothing on examples it already
+gets right. The perceptron convergence theorem says the rule stops making mistakes after
+finitely many updates *if and only if* some line (hyperplane) separates the two classes;
+:func:`linearly_separable` decides that question exactly with a linear program, which
+is how the chapter proves that no line separates XOR.
+
+- ``Perceptron``            ``fit(x, y, epochs)``, ``predict(x)``, ``errors_`` per epoch
+- ``linearly_separable``    ``(x, y) -> bool``, by linear-programming feasibility
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_finite, check_ndim, as_rng
+
+__all__ = ["Perceptron", "linearly_separable"]
+
+
+def _check_xy(x, y, where: str):
+    x = as_float_array(x, where, dtype=np.float64)
+    check_ndim(x, 2, where, "(samples, features)")
+    check_finite(x, where)
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"{where}: expected labels of shape ({x.shape[0]},) to match x, got shape {y.shape}")
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError(f"{where}: expected labels 0 or 1, got values {np.unique(y)[:5].tolist()}")
+    return x, y.astype(np.float64)
+
+
+class Perceptron:
+    """One threshold neuron trained by Rosenblatt's error-correction rule.
+
+    Parameters
+    ----------
+    n_in : int
+        Number of input features.
+    learning_rate : float > 0
+        :math:`\\eta`. With zero initial weights it only rescales ``w`` and ``b``, so it
+        does not change which examples are misclassified.
+    shuffle : bool
+        Visit the examples in a new random order each epoch (``seed``), as Rosenblatt's
+        machine saw its stimuli; otherwise in the given order.
+    seed : int or Generator, optional
+
+    Attributes
+    ----------
+    w : ndarray, shape (n_in,)
+    b : float
+    errors_ : list of int
+        Number of misclassified examples seen during each epoch of ``fit`` (updates made).
+    """
+
+    def __init__(self, n_in: int, learning_rate: float = 1.0, shuffle: bool = True, seed=None):
+        if not isinstance(n_in, (int, np.integer)) or n_in < 1:
+            raise ValueError(f"Perceptron: expected n_in as a positive int, got {n_in!r}")
+        if not learning_rate > 0:
+            raise ValueError(f"Perceptron: expected learning_rate > 0, got {learning_rate!r}")
+        self.n_in = int(n_in)
+        self.learning_rate = float(learning_rate)
+        self.shuffle = shuffle
+        self._rng = as_rng(seed)
+        self.w = np.zeros(self.n_in)
+        self.b = 0.0
+        self.errors_: list[int] = []
+
+    def predict(self, x) -> np.ndarray:
+        """Return 0/1 predictions, shape ``(samples,)``, for ``x`` of shape ``(samples, n_in)``."""
+        x = as_float_array(x, "Perceptron.predict", dtype=np.float64)
+        check_ndim(x, 2, "Perceptron.predict", "(samples, features)")
+        if x.shape[1] != self.n_in:
+            raise ValueError(f"Perceptron.predict: expected {self.n_in} features, got shape {x.shape}")
+        return (x @ self.w + self.b > 0).astype(np.int64)
+
+    def fit(self, x, y, epochs: int = 20) -> "Perceptron":
+        """Apply the rule example by example for ``epochs`` passes; stop early at zero errors.
+
+        Returns ``self``; ``errors_`` records the mistakes of each epoch.
+        """
+        x, y = _check_xy(x, y, "Perceptron.fit")
+        if x.shape[1] != self.n_in:
+            raise ValueError(f"Perceptron.fit: expected {self.n_in} features, got shape {x.shape}")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+            raise ValueError(f"Perceptron.fit: expected epochs as a positive int, got {epochs!r}")
+        self.errors_ = []
+        for _ in range(epochs):
+            order = self._rng.permutation(len(x)) if self.shuffle else np.arange(len(x))
+            mistakes = 0
+            for i in order:
+                error = y[i] - float(x[i] @ self.w + self.b > 0)  # -1, 0 or +1
+                if error:
+                    self.w += self.learning_rate * error * x[i]
+                    self.b += self.learning_rate * error
+                    mistakes += 1
+            self.errors_.append(mistakes)
+            if mistakes == 0:  # converged: every example is on its correct side
+                break
+        return self
+
+
+def linearly_separable(x, y) -> bool:
+    """Whether some hyperplane :math:`w \\cdot x + b = 0` puts every class-1 point strictly
+    on one side and every class-0 point on the other.
+
+    Decided exactly as the feasibility of the linear program
+    :math:`s_i (w \\cdot x_i + b) \\ge 1` for all :math:`i`, with :math:`s_i = 2 y_i - 1`
+    (any strict separator can be rescaled to margin 1). Uses ``scipy.optimize.linprog``.
+
+    Parameters
+    ----------
+    x : array_like, shape (samples, features)
+    y : array_like of 0/1, shape (samples,)
+    """
+    from scipy.optimize import linprog  # lazily: only this function needs scipy
+
+    x, y = _check_xy(x, y, "linearly_separable")
+    s = 2 * y - 1
+    # Variables (w, b); constraints -s_i (w.x_i + b) <= -1; any feasible point will do.
+    a_ub = -s[:, None] * np.hstack([x, np.ones((len(x), 1))])
+    result = linprog(np.zeros(x.shape[1] + 1), A_ub=a_ub, b_ub=-np.ones(len(x)),
+                     bounds=[(None, None)] * (x.shape[1] + 1), method="highs")
+    if result.status not in (0, 2):  # 0: feasible, 2: infeasible; anything else is a solver failure
+        raise RuntimeError(f"linearly_separable: the LP solver failed ({result.message})")
+    return result.status == 0
