@@ -1,0 +1,65 @@
+"""Smoke test of dlcourse.bench with tiny sizes: it runs and reports the right keys.
+
+No timing assertions: performance is measured by ``python -m dlcourse.bench``, not by tests.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from dlcourse import bench
+
+
+def _finite_positive(*values):
+    return all(isinstance(v, float) and math.isfinite(v) and v > 0 for v in values)
+
+
+def test_bench_mlp_tiny():
+    res = bench.bench_mlp(epochs=1, repeats=1, hidden=8)
+    for key in ("dlcourse_fit_s", "keras_fit_s", "ratio", "dlcourse_accuracy", "keras_accuracy",
+                "accuracy_gap", "pass_ratio", "pass_accuracy", "pass", "n_train", "n_test"):
+        assert key in res, key
+    assert _finite_positive(res["dlcourse_fit_s"], res["keras_fit_s"], res["ratio"])
+    assert res["n_train"] == 1437 and res["n_test"] == 360  # the 80/20 split of 1797 digits
+    assert 0.0 <= res["dlcourse_accuracy"] <= 1.0 and 0.0 <= res["keras_accuracy"] <= 1.0
+    assert res["accuracy_gap"] == pytest.approx(abs(res["dlcourse_accuracy"] - res["keras_accuracy"]))
+    assert res["pass"] == (res["pass_ratio"] and res["pass_accuracy"])
+
+
+def test_bench_conv_tiny_computes_the_same_gradients():
+    res = bench.bench_conv(shape=(2, 6, 6, 3), filters=4, iterations=2, warmup=1)
+    for key in ("dlcourse_ms", "tf_ms", "ratio", "max_rel_diff", "pass", "shape", "onednn"):
+        assert key in res, key
+    assert _finite_positive(res["dlcourse_ms"], res["tf_ms"], res["ratio"])
+    assert res["max_rel_diff"] < 1e-5  # the timed work is the same computation (float32)
+
+
+def test_bench_import_in_fresh_process():
+    res = bench.bench_import(repeats=1)
+    assert _finite_positive(res["seconds"], res["first_use_seconds"])
+    assert res["imports_tensorflow"] is False
+
+
+def test_run_benchmarks_and_report():
+    results = bench.run_benchmarks(quick=True, which=("import",))
+    assert set(results) == {"import", "environment"}
+    text = bench.format_report(results)
+    assert "import dlcourse" in text and ("PASS" in text or "MISS" in text)
+    with pytest.raises(ValueError, match="run_benchmarks: expected benchmarks among"):
+        bench.run_benchmarks(which=("gpu",))
+
+
+def test_report_formats_every_section():
+    fake = {
+        "mlp": {"batch_size": 32, "epochs": 20, "n_train": 1437, "n_test": 360, "repeats": 3,
+                "dlcourse_fit_s": 0.1, "keras_fit_s": 2.0, "dlcourse_accuracy": 0.97, "keras_accuracy": 0.972,
+                "ratio": 0.05, "accuracy_gap": 0.002, "pass_ratio": True, "pass_accuracy": True},
+        "conv": {"shape": (64, 28, 28, 8), "filters": 16, "kernel_size": 3, "padding": "same", "iterations": 40,
+                 "onednn": "default (on)", "dlcourse_ms": 9.0, "tf_ms": 3.5, "max_rel_diff": 1e-7,
+                 "ratio": 9.0 / 3.5, "pass": True},
+        "import": {"repeats": 3, "seconds": 0.01, "first_use_seconds": 0.3, "imports_tensorflow": False, "pass": True},
+    }
+    text = bench.format_report(fake)
+    assert "ratio 0.050" in text and "ratio 2.57" in text and "0.010 s" in text
+    assert text.count("PASS") == 4 and "MISS" not in text
