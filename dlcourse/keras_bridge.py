@@ -92,12 +92,14 @@ def _optimizer_to_keras(keras, opt):
     raise TypeError(f"to_keras: expected an SGD, RMSprop or Adam optimizer, got {kind}")
 
 
-def _loss_to_keras(keras, loss):
+def _loss_to_keras(keras, loss, dtype):
+    # Keras computes losses in float32 unless told otherwise, even for float64 layers;
+    # passing the model's dtype keeps a float64 model float64 end to end.
     kind = type(loss).__name__
     if kind == "MeanSquaredError":
-        return keras.losses.MeanSquaredError()
+        return keras.losses.MeanSquaredError(dtype=dtype)
     if kind in ("BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy"):
-        return getattr(keras.losses, kind)(from_logits=bool(getattr(loss, "from_logits", False)))
+        return getattr(keras.losses, kind)(from_logits=bool(getattr(loss, "from_logits", False)), dtype=dtype)
     raise TypeError(f"to_keras: expected a dlcourse loss (MeanSquaredError or a cross-entropy), got {kind}")
 
 
@@ -141,7 +143,7 @@ def to_keras(model, compile: bool = True):
     if compile and model.loss is not None:
         kmodel.compile(optimizer=_optimizer_to_keras(keras, model.optimizer) if model.optimizer is not None
                        else "rmsprop",
-                       loss=_loss_to_keras(keras, model.loss), metrics=list(model.metrics))
+                       loss=_loss_to_keras(keras, model.loss, first_dtype), metrics=list(model.metrics))
     return kmodel
 
 

@@ -85,7 +85,7 @@ class _Progbar:
         self._drawn = 0
 
     def update(self, step: int, logs: dict, final: bool = False) -> None:
-        if not final and not self.dynamic:
+        if self.verbose == 0 or (not final and not self.dynamic):
             return
         if self.verbose == 2:
             print(f"{self.steps}/{self.steps} - {self._format(logs)}", flush=True)
