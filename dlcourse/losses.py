@@ -90,6 +90,9 @@ class Loss:
     def value_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
         """Both at once, validating the inputs only once (what a training step needs)."""
         t, p = self._prepare(y_true, y_pred)
+        return self._both(t, p)
+
+    def _both(self, t, p) -> tuple[float, np.ndarray]:
         return self._value(t, p), self._gradient(t, p)
 
     def __repr__(self) -> str:
@@ -103,10 +106,16 @@ class Loss:
         p = y_pred if isinstance(y_pred, np.ndarray) and y_pred.dtype.kind == "f" else as_float_array(y_pred, f"{self._where()}: y_pred")
         if p.ndim == 0 or p.shape[0] == 0:
             raise ValueError(f"{self._where()}: expected y_pred with a non-empty batch axis, got shape {p.shape}")
+        # Probabilities get one combined range test later (NaN fails it too); only
+        # when it fails do we look closer, so the message says which problem it is.
+        if self.from_logits or isinstance(self, MeanSquaredError) or not ((p >= 0) & (p <= 1)).all():
+            self._finite(p)
+        return p
+
+    def _finite(self, p) -> None:
         if not np.isfinite(p).all():
             bad = int(p.size - np.count_nonzero(np.isfinite(p)))
             raise ValueError(f"{self._where()}: expected finite y_pred, got {bad} NaN/inf entries in shape {p.shape}")
-        return p
 
     def _same_shape(self, y_true, p: np.ndarray, what: str) -> np.ndarray:
         """Cast targets to ``p``'s dtype and match Keras' rank fix-up: (batch,) vs (batch, 1) is allowed."""
@@ -127,6 +136,8 @@ class Loss:
         return t
 
     def _unit_interval(self, x: np.ndarray, what: str) -> None:
+        if ((x >= 0) & (x <= 1)).all():
+            return
         lo, hi = x.min(), x.max()
         if lo < 0 or hi > 1:
             raise ValueError(f"{self._where()}: expected {what} in [0, 1], got values in [{lo:.4g}, {hi:.4g}]")
@@ -262,25 +273,29 @@ class CategoricalCrossentropy(Loss):
         return t, p
 
     def _value(self, t, p) -> float:
-        n = p.size // p.shape[-1]
-        if self.from_logits:
-            per = np.sum(t * (_logsumexp(p) - p), axis=-1)
-        else:
-            lo, hi = _clip_bounds(p.dtype)
-            q = np.clip(p / p.sum(axis=-1, keepdims=True), lo, hi)
-            per = -np.sum(t * np.log(q), axis=-1)
-        return float(np.sum(per) / n)
+        # one implementation, so loss(y, p) equals value_and_gradient(y, p)[0] bit for bit
+        return self._both(t, p)[0]
 
     def _gradient(self, t, p) -> np.ndarray:
-        scale = np.asarray(1.0 / (p.size // p.shape[-1]), p.dtype)
+        return self._both(t, p)[1]
+
+    def _both(self, t, p):
+        n = p.size // p.shape[-1]
+        scale = np.asarray(1.0 / n, p.dtype)
         if self.from_logits:
-            return (_softmax(p) * t.sum(axis=-1, keepdims=True) - t) * scale
+            lse = _logsumexp(p)
+            value = float(np.sum(t * (lse - p)) / n)
+            with np.errstate(under="ignore"):
+                softmax = np.exp(p - lse)
+            return value, (softmax * t.sum(axis=-1, keepdims=True) - t) * scale
         lo, hi = _clip_bounds(p.dtype)
         s = p.sum(axis=-1, keepdims=True)
         q = p / s
-        g = -t / np.clip(q, lo, hi) * scale
+        qc = np.clip(q, lo, hi)
+        value = float(-np.sum(t * np.log(qc)) / n)
+        g = -t / qc * scale
         g[(q < lo) | (q > hi)] = 0  # clipped entries: flat, no gradient
-        return (g - np.sum(g * q, axis=-1, keepdims=True)) / s
+        return value, (g - np.sum(g * q, axis=-1, keepdims=True)) / s
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -324,21 +339,29 @@ class SparseCategoricalCrossentropy(Loss):
         return np.log(np.clip(p, lo, hi))
 
     def _value(self, y, p) -> float:
-        x = self._logits(p)
-        picked = np.take_along_axis(x, y[..., None], axis=-1)
-        return float(np.mean(_logsumexp(x) - picked))
+        return self._both(y, p, grad=False)[0]
 
     def _gradient(self, y, p) -> np.ndarray:
-        scale = np.asarray(1.0 / y.size, p.dtype)
-        g = _softmax(self._logits(p))
-        np.put_along_axis(g, y[..., None], np.take_along_axis(g, y[..., None], axis=-1) - 1, axis=-1)
-        g *= scale
-        if self.from_logits:
-            return g
-        lo, hi = _clip_bounds(p.dtype)
-        g /= np.clip(p, lo, hi)  # d log(p)/dp
-        g[(p < lo) | (p > hi)] = 0
-        return g
+        return self._both(y, p)[1]
+
+    def _both(self, y, p, grad=True):
+        x = self._logits(p)
+        rows, labels = np.arange(y.size), y.reshape(-1)
+        x2 = x.reshape(y.size, -1)  # (samples, classes)
+        lse = _logsumexp(x2)
+        value = float(np.mean(lse[:, 0] - x2[rows, labels]))
+        if not grad:
+            return value, None
+        with np.errstate(under="ignore"):
+            g = np.exp(x2 - lse)  # softmax(x)
+        g[rows, labels] -= 1
+        g *= np.asarray(1.0 / y.size, p.dtype)
+        g = g.reshape(p.shape)
+        if not self.from_logits:
+            lo, hi = _clip_bounds(p.dtype)
+            g /= np.clip(p, lo, hi)  # d log(p)/dp
+            g[(p < lo) | (p > hi)] = 0
+        return value, g
 
 
 _BY_NAME = {
