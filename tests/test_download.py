@@ -144,3 +144,8 @@ def test_http_error_status(server, tmp_path):
 def test_bad_arguments(tmp_path, url, sha, text):
     with pytest.raises(ValueError, match="download: " + text.replace("(", r"\(").replace(")", r"\)")):
         download(url, tmp_path / "x", sha)
+
+
+def test_path_must_not_be_a_directory(tmp_path):
+    with pytest.raises(ValueError, match=f"download: expected path to name a file, got the directory {tmp_path}"):
+        download((tmp_path / "x").as_uri(), tmp_path, SHA)

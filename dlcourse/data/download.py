@@ -99,6 +99,8 @@ def download(url: str, path, sha256: str, timeout: float = 30.0, chunk_size: int
     if scheme not in _SCHEMES:
         raise ValueError(f"download: expected a URL with scheme {', '.join(_SCHEMES)}, got {url!r}")
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"download: expected path to name a file, got the directory {path}")
 
     if path.is_file() and sha256_of(path) == sha256:
         return path  # cache hit: no network at all
