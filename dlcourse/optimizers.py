@@ -88,34 +88,55 @@ class Optimizer:
         ValueError
             If a gradient's shape differs from its parameter's or it holds NaN/inf.
         """
-        where = f"{type(self).__name__}.apply_gradients"
-        pairs = list(grads_and_params)
-        scalars = self._step_scalars()
+        # Check every pair before touching any parameter, so a bad gradient leaves the
+        # model as it was instead of half-updated. (errstate: see the dot product there.)
+        with np.errstate(over="ignore", invalid="ignore"):
+            checked = self._check_pairs(grads_and_params)
         state = self._state
-        for grad, param in pairs:
-            if type(param) is not np.ndarray or param.dtype.kind != "f":
-                raise TypeError(f"{where}: expected each parameter to be a float numpy array "
-                                f"(updated in place), got {_describe(param)}")
-            if type(grad) is not np.ndarray:
-                if grad is None:
-                    raise TypeError(f"{where}: expected a gradient array for the parameter of shape "
-                                    f"{param.shape}, got None")
-                grad = np.asarray(grad)
-            if grad.shape != param.shape:
-                raise ValueError(f"{where}: expected a gradient of shape {param.shape} (its parameter's), "
-                                 f"got {grad.shape}")
-            if grad.dtype.kind not in "fiu":
-                raise TypeError(f"{where}: expected a real-valued gradient, got dtype {grad.dtype}")
-            # One reduction is much cheaper than isfinite(...).all(); only when the sum is
-            # not finite (a NaN/inf, or an overflow of large finite values) look closer.
-            if not math.isfinite(grad.sum()):
-                check_finite(grad, f"{where} (gradient for the parameter of shape {param.shape})")
+        scalars = self._step_scalars()
+        for grad, param in checked:
             entry = state.get(id(param))
             if entry is None or entry[0] is not param:
                 entry = state[id(param)] = (param, *self._new_state(param))
             self._update(param, grad, entry, scalars)
         self.iterations += 1
         return self.iterations
+
+    def _check_pairs(self, grads_and_params) -> list:
+        """Validate ``(grad, param)`` pairs; return them with gradients as arrays.
+
+        Runs on every training step, so it is lean: the error message (and its
+        f-string) is only built when something is wrong.
+        """
+        ndarray, dot, isfinite = np.ndarray, np.dot, math.isfinite
+        checked = []
+        for grad, param in grads_and_params:
+            if type(param) is not ndarray or param.dtype.kind != "f":
+                raise TypeError(f"{self._where()}: expected each parameter to be a float numpy array "
+                                f"(updated in place), got {_describe(param)}")
+            if type(grad) is not ndarray:
+                if grad is None:
+                    raise TypeError(f"{self._where()}: expected a gradient array for the parameter of shape "
+                                    f"{param.shape}, got None")
+                grad = np.asarray(grad)
+            if grad.shape != param.shape:
+                raise ValueError(f"{self._where()}: expected a gradient of shape {param.shape} "
+                                 f"(its parameter's), got {grad.shape}")
+            kind = grad.dtype.kind
+            if kind == "f":
+                # A NaN/inf anywhere makes g . g non-finite; one BLAS dot product allocates
+                # nothing and is cheaper than isfinite(g).all(). When it is not finite, an
+                # overflow of huge but finite entries is told apart entry by entry.
+                flat = grad.reshape(-1)
+                if not isfinite(dot(flat, flat)):
+                    check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
+            elif kind not in "iu":
+                raise TypeError(f"{self._where()}: expected a real-valued gradient, got dtype {grad.dtype}")
+            checked.append((grad, param))
+        return checked
+
+    def _where(self) -> str:
+        return f"{type(self).__name__}.apply_gradients"
 
     # -- what subclasses provide ----------------------------------------------
     def _step_scalars(self):  # pragma: no cover - abstract
