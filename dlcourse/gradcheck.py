@@ -79,7 +79,7 @@ def check_layer(layer, x, seed=0, tol: float = 1e-6, h: float = 1e-6, training: 
                 max_kink_fraction: float = 0.1) -> dict[str, float]:
     """Assert that ``layer.backward`` matches central differences for the input and every parameter.
 
-    The scalar checked is ``sum(forward(x) * R)`` for a fixed random ``R``, whose
+    The scalar checked is ``sum(forward(x) * R) + regularization_loss()`` for a fixed random ``R``, whose
     gradient w.r.t. the output is ``R``: every output entry gets a different weight,
     so a transposed or mis-summed gradient cannot pass by symmetry.
 
@@ -102,7 +102,8 @@ def check_layer(layer, x, seed=0, tol: float = 1e-6, h: float = 1e-6, training: 
     r = as_rng(seed).standard_normal(out.shape)
 
     def f():
-        return float(np.sum(layer.forward(x, training=training) * r))
+        # backward() adds the regularizer's gradient to grads, so the checked scalar includes it
+        return float(np.sum(layer.forward(x, training=training) * r)) + layer.regularization_loss()
 
     layer.forward(x, training=training)
     grad_in = layer.backward(r)
@@ -143,7 +144,7 @@ def check_model(layers, loss, x, y, tol: float = 1e-6, h: float = 1e-6, max_kink
         return a
 
     def f():
-        return float(loss(y, forward()))
+        return float(loss(y, forward())) + sum(layer.regularization_loss() for layer in layers)
 
     grad = loss.gradient(y, forward())
     for layer in reversed(layers):

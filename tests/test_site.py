@@ -1,0 +1,162 @@
+"""The built site, looked at the way a reader sees it: in a real browser.
+
+Serves ``_build/html`` on 127.0.0.1 and drives Debian's Chromium through Playwright
+(``executable_path``; Playwright never downloads a browser here). For every page in the
+table of contents it asserts: HTTP 200, no failed or outside request (the site must work
+offline), no console error, every image loaded, every formula typeset by the bundled
+MathJax, every internal link and anchor resolving, a title and the theme's navigation.
+A full-page screenshot of each page lands in ``_build/screenshots/`` for review.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import pathlib
+import re
+import subprocess
+import sys
+import threading
+import urllib.parse
+
+import pytest
+
+from test_notebooks import ROOT, toc_documents
+
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# pydata-sphinx-theme logs this on a reader's first visit (no stored light/dark choice yet).
+THEME_FIRST_VISIT = "Got invalid theme mode"
+
+PAGES = sorted(str(p.relative_to(ROOT).with_suffix(".html")) for p in toc_documents())
+PART_PAGES = [p for p in PAGES if re.match(r"book/part\d", p)]
+
+
+def _site_is_stale() -> bool:
+    index = HTML / ".buildinfo"
+    if not index.exists():
+        return True
+    built = index.stat().st_mtime
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.joinpath("book").rglob("*.*")]
+    return any(p.stat().st_mtime > built for p in sources if "_build" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def site():
+    if _site_is_stale():
+        subprocess.run([str(pathlib.Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "--keep-going"],
+                       check=True, capture_output=True, timeout=900)
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.exists(), "Debian's Chromium is missing: `make test` installs it (apt-get install chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _ids_in(path: pathlib.Path) -> frozenset:
+    return frozenset(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8")))
+
+
+def _visit(browser, url: str):
+    """Open ``url``; return the page and the problems seen while loading it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    origin = urllib.parse.urlsplit(url).netloc
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    page.on("request", lambda r: urllib.parse.urlsplit(r.url).scheme in ("http", "https")
+            and urllib.parse.urlsplit(r.url).netloc != origin and problems.append(f"outside request: {r.url}"))
+    page.on("console", lambda m: m.type == "error" and THEME_FIRST_VISIT not in m.text
+            and problems.append(f"console error: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    response = page.goto(url, wait_until="networkidle")
+    assert response is not None and response.status == 200, f"{url}: HTTP {response and response.status}"
+    # MathJax typesets asynchronously; wait until it says it is done.
+    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    return page, problems
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_page(site, browser, rel):
+    page, problems = _visit(browser, site + rel)
+    try:
+        title = page.title()
+        assert title and "<no title>" not in title, f"{rel}: page has no title"
+        assert page.locator("nav.bd-docs-nav, #bd-docs-nav").count() > 0, f"{rel}: the theme's navigation is missing"
+        if rel != PAGES[0]:
+            assert page.locator(".prev-next-area a").count() > 0, f"{rel}: no previous/next navigation"
+
+        broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+        assert not broken, f"{rel}: images that did not load: {broken}"
+
+        math = page.evaluate("""() => {
+            const all = [...document.querySelectorAll('.math, span.math, div.math')];
+            const untypeset = all.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 60));
+            const body = document.querySelector('main') || document.body;
+            const clone = body.cloneNode(true);
+            clone.querySelectorAll('pre, code, script, mjx-container, .highlight').forEach(e => e.remove());
+            const raw = (clone.textContent.match(/\\\\\\(|\\\\\\[|\\$\\$/g) || []).length;
+            // A TeX error becomes <mjx-merror>; an undefined macro is drawn as red text.
+            const errors = [...document.querySelectorAll('mjx-merror, mjx-container [style*="color: red"]')]
+                .map(e => e.textContent.slice(0, 60));
+            return {count: all.length, untypeset, raw, errors};
+        }""")
+        assert not math["untypeset"], f"{rel}: formulas MathJax did not typeset: {math['untypeset'][:3]}"
+        assert not math["errors"], f"{rel}: MathJax could not typeset (undefined macro or bad TeX): {math['errors'][:3]}"
+        assert math["raw"] == 0, f"{rel}: raw TeX delimiters left in the text ({math['raw']})"
+
+        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+        for href in sorted(set(hrefs)):
+            parts = urllib.parse.urlsplit(href)
+            if not href.startswith(site):
+                continue
+            target = HTML / urllib.parse.unquote(parts.path).lstrip("/")
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.exists(), f"{rel}: link to a missing page {href}"
+            if parts.fragment and target.suffix == ".html":
+                assert parts.fragment in _ids_in(target), f"{rel}: link to a missing anchor {href}"
+
+        if rel in PART_PAGES:
+            assert page.get_by_text("Learning objectives").count() > 0, f"{rel}: no learning objectives"
+            assert page.locator(".dropdown-download-buttons a[href$='.ipynb']").count() > 0, f"{rel}: no .ipynb download"
+        if page.locator("div.highlight pre").count():
+            assert page.locator("button.copybtn").count() > 0, f"{rel}: code without copy buttons"
+        opened = page.evaluate("() => [...document.querySelectorAll('.tag_hide-input details')].filter(d => d.open).length")
+        assert opened == 0, f"{rel}: {opened} hidden solutions are shown expanded"
+
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+        assert not problems, f"{rel}: " + "; ".join(problems[:5])
+    finally:
+        page.close()
+
+
+def test_search_finds_pages(site, browser):
+    page, problems = _visit(browser, site + "search.html?q=gradient")
+    try:
+        page.wait_for_selector("#search-results li", timeout=15000)
+        assert page.locator("#search-results li").count() > 0
+        assert not problems, "; ".join(problems[:5])
+    finally:
+        page.close()
