@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_ndim", "check_finite", "check_int_array", "as_rng"]
+__all__ = ["as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int", "as_rng"]
 
 
 def _describe(x) -> str:
@@ -63,6 +63,15 @@ def check_int_array(x, where: str, low: int | None = None, high: int | None = No
     if arr.size and high is not None and arr.max() >= high:
         raise ValueError(f"{where}: expected values < {high}, got maximum {arr.max()}")
     return arr
+
+
+def check_positive_int(value, where: str, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is a whole number >= ``minimum`` (sizes, counts, strides)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: expected {name} to be an int >= {minimum}, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{where}: expected {name} to be an int >= {minimum}, got {value}")
+    return int(value)
 
 
 def as_rng(seed) -> np.random.Generator:

@@ -133,8 +133,8 @@ def test_backward_grad_shape_mismatch():
 
 
 @pytest.mark.parametrize("args,exc,match", [
-    ((0, 3), ValueError, r"Embedding: expected vocab_size >= 1, got 0"),
-    ((10, 2.0), TypeError, r"Embedding: expected dim to be a positive int, got float"),
+    ((0, 3), ValueError, r"Embedding: expected vocab_size to be an int >= 1, got 0"),
+    ((10, 2.0), TypeError, r"Embedding: expected dim to be an int >= 1, got float"),
 ])
 def test_bad_constructor_arguments(args, exc, match):
     with pytest.raises(exc, match=match):

@@ -230,8 +230,8 @@ def test_dense_backward_wrong_grad_shape():
 
 
 @pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(n_in=0, n_out=2), ValueError, r"Dense: expected n_in as a positive int, got 0"),
-    (dict(n_in=3, n_out=2.5), TypeError, r"Dense: expected n_out as a positive int, got float"),
+    (dict(n_in=0, n_out=2), ValueError, r"Dense: expected n_in to be an int >= 1, got 0"),
+    (dict(n_in=3, n_out=2.5), TypeError, r"Dense: expected n_out to be an int >= 1, got float"),
     (dict(n_in=3, n_out=2, activation="rellu"), ValueError, r"activations.get: expected one of .* got 'rellu'"),
     (dict(n_in=3, n_out=2, kernel_regularizer=-0.1), ValueError, r"Dense: expected kernel_regularizer >= 0 \(an L2 factor\), got -0.1"),
     (dict(n_in=3, n_out=2, kernel_regularizer="l2"), TypeError, r"Dense: expected kernel_regularizer as an L2 factor \(float\) or None, got str"),

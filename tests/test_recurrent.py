@@ -148,8 +148,8 @@ def test_backward_grad_shape_mismatch(return_sequences, bad):
 
 
 @pytest.mark.parametrize("kwargs,exc,match", [
-    (dict(n_in=0, units=3), ValueError, r"SimpleRNN: expected n_in >= 1, got 0"),
-    (dict(n_in=3, units=2.5), TypeError, r"SimpleRNN: expected units to be a positive int, got float"),
+    (dict(n_in=0, units=3), ValueError, r"SimpleRNN: expected n_in to be an int >= 1, got 0"),
+    (dict(n_in=3, units=2.5), TypeError, r"SimpleRNN: expected units to be an int >= 1, got float"),
     (dict(n_in=3, units=2, return_sequences="yes"), TypeError, r"SimpleRNN: expected return_sequences to be True or False"),
     (dict(n_in=3, units=2, dtype="int32"), TypeError, r"SimpleRNN: expected a floating dtype, got int32"),
 ])

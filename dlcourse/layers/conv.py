@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import as_float_array, check_ndim
+from .._checks import as_float_array, check_ndim, check_positive_int
 from ..initializers import glorot_uniform, zeros
 from .base import Layer
 
@@ -46,21 +46,13 @@ def _check_padding(padding, where: str) -> str:
     return padding.lower()
 
 
-def _positive_int(v, where: str, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{where}: expected {what} to be a positive int, got {type(v).__name__} {v!r}")
-    if v < 1:
-        raise ValueError(f"{where}: expected {what} to be a positive int, got {v}")
-    return int(v)
-
-
 def _pair(v, where: str, what: str) -> tuple[int, int]:
     """``3 -> (3, 3)``; ``(2, 1) -> (2, 1)``; anything else raises."""
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{where}: expected {what} as an int or a pair (rows, cols), got {v!r}")
-        return _positive_int(v[0], where, what), _positive_int(v[1], where, what)
-    v = _positive_int(v, where, what)
+        return check_positive_int(v[0], where, what), check_positive_int(v[1], where, what)
+    v = check_positive_int(v, where, what)
     return v, v
 
 
@@ -83,8 +75,8 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") ->
     """
     where = "conv_output_size"
     padding = _check_padding(padding, where)
-    n, k, stride = (_positive_int(n, where, "n"), _positive_int(k, where, "k"),
-                    _positive_int(stride, where, "stride"))
+    n, k, stride = (check_positive_int(n, where, "n"), check_positive_int(k, where, "k"),
+                    check_positive_int(stride, where, "stride"))
     if padding == "same":
         return -(-n // stride)  # ceil(n / stride)
     return max((n - k) // stride + 1, 0)
@@ -236,8 +228,8 @@ class Conv2D(Layer):
         if dtype.kind != "f":
             raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dtype}")
         super().__init__(name=name, dtype=dtype)
-        self.c_in = _positive_int(c_in, where, "c_in")
-        self.filters = _positive_int(filters, where, "filters")
+        self.c_in = check_positive_int(c_in, where, "c_in")
+        self.filters = check_positive_int(filters, where, "filters")
         self.kernel_size = _pair(kernel_size, where, "kernel_size")
         self.strides = _pair(strides, where, "strides")
         self.padding = _check_padding(padding, where)

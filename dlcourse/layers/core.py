@@ -17,19 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from .._checks import as_float_array, as_rng
+from .._checks import as_float_array, as_rng, check_positive_int
 from ..initializers import glorot_uniform, zeros
 from .base import Layer
 
 __all__ = ["Dense", "Flatten", "Dropout", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax"]
-
-
-def _positive_int(value, where: str, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where}: expected {what} as a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{where}: expected {what} as a positive int, got {value}")
-    return int(value)
 
 
 def _float_input(x, where: str) -> np.ndarray:
@@ -68,8 +60,8 @@ class Dense(Layer):
     def __init__(self, n_in, n_out, activation=None, use_bias=True, kernel_regularizer=None,
                  seed=None, dtype="float32", name=None):
         super().__init__(name=name, dtype=dtype)
-        self.n_in = _positive_int(n_in, "Dense", "n_in")
-        self.units = _positive_int(n_out, "Dense", "n_out")
+        self.n_in = check_positive_int(n_in, "Dense", "n_in")
+        self.units = check_positive_int(n_out, "Dense", "n_out")
         self._act = activations.get(activation)
         self.activation = None if activation is None else self._act.name
         self.use_bias = bool(use_bias)

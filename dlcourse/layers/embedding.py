@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, as_rng, check_int_array
+from .._checks import as_float_array, as_rng, check_int_array, check_positive_int
 from ..initializers import random_uniform
 from .base import Layer
-from .recurrent import _check_positive_int
 
 __all__ = ["Embedding"]
 
@@ -51,8 +50,8 @@ class Embedding(Layer):
         where = "Embedding"
         if self.dtype.kind != "f":
             raise TypeError(f"{where}: expected a floating dtype, got {self.dtype}")
-        self.vocab_size = _check_positive_int(vocab_size, "vocab_size", where)
-        self.dim = _check_positive_int(dim, "dim", where)
+        self.vocab_size = check_positive_int(vocab_size, where, "vocab_size")
+        self.dim = check_positive_int(dim, where, "dim")
         self.params = {
             "embeddings": random_uniform((self.vocab_size, self.dim), seed=as_rng(seed), dtype=self.dtype),
         }

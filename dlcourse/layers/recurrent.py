@@ -15,19 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, as_rng, check_ndim
+from .._checks import as_float_array, as_rng, check_ndim, check_positive_int
 from ..initializers import glorot_uniform, orthogonal, zeros
 from .base import Layer
 
 __all__ = ["SimpleRNN"]
-
-
-def _check_positive_int(value, name: str, where: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where}: expected {name} to be a positive int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{where}: expected {name} >= 1, got {value}")
-    return int(value)
 
 
 class SimpleRNN(Layer):
@@ -62,8 +54,8 @@ class SimpleRNN(Layer):
         where = "SimpleRNN"
         if self.dtype.kind != "f":
             raise TypeError(f"{where}: expected a floating dtype, got {self.dtype}")
-        self.n_in = _check_positive_int(n_in, "n_in", where)
-        self.units = _check_positive_int(units, "units", where)
+        self.n_in = check_positive_int(n_in, where, "n_in")
+        self.units = check_positive_int(units, where, "units")
         if not isinstance(return_sequences, (bool, np.bool_)):
             raise TypeError(f"{where}: expected return_sequences to be True or False, "
                             f"got {type(return_sequences).__name__}")
