@@ -109,6 +109,7 @@ def bench_mlp(epochs: int = 20, batch_size: int = 32, repeats: int = 3, hidden: 
         "dlcourse_fit_s": _median(d_times), "keras_fit_s": _median(k_times),
         "dlcourse_times": d_times, "keras_times": k_times,
         "dlcourse_accuracy": _median(d_acc), "keras_accuracy": _median(k_acc),
+        "dlcourse_accuracies": d_acc, "keras_accuracies": k_acc,
     }
     res["ratio"] = res["dlcourse_fit_s"] / res["keras_fit_s"]
     res["accuracy_gap"] = abs(res["dlcourse_accuracy"] - res["keras_accuracy"])
