@@ -97,10 +97,10 @@ def test_sequence_task_majority_and_running():
 
 
 @pytest.mark.parametrize("call, exc, text", [
-    (lambda: data.make_xor(0), ValueError, "make_xor: expected n >= 1"),
+    (lambda: data.make_xor(0), ValueError, "make_xor: expected n to be an int >= 1, got 0"),
     (lambda: data.make_xor(5, noise=-1), ValueError, "make_xor: expected noise"),
     (lambda: data.make_spirals(2, 3), ValueError, "make_spirals: expected n >= classes"),
-    (lambda: data.make_spirals(10, 1), ValueError, "make_spirals: expected classes >= 2"),
+    (lambda: data.make_spirals(10, 1), ValueError, "make_spirals: expected classes to be an int >= 2, got 1"),
     (lambda: data.make_spirals(10.5), TypeError, "make_spirals: expected n to be an int"),
     (lambda: data.make_sequence_task(10, target="sum"), ValueError, "make_sequence_task: expected target"),
 ])
@@ -251,7 +251,7 @@ def test_minibatches_shuffle_is_seeded_and_drop_last():
 
 
 def test_minibatches_checks_eagerly():
-    with pytest.raises(ValueError, match="minibatches: expected batch_size >= 1, got 0"):
+    with pytest.raises(ValueError, match="minibatches: expected batch_size to be an int >= 1, got 0"):
         data.minibatches(np.zeros(3), np.zeros(3), batch_size=0)  # raised at call time, not first next()
     with pytest.raises(ValueError, match="minibatches: expected x and y with the same number of samples"):
         data.minibatches(np.zeros(3), np.zeros(4))

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._checks import as_rng, check_int_array
+from .._checks import as_rng, check_int_array, check_positive_int
 
 __all__ = ["train_test_split", "Standardizer", "one_hot", "minibatches"]
 
@@ -208,10 +208,7 @@ def minibatches(x, y=None, batch_size: int = 32, shuffle: bool = True, seed=0, d
     """
     where = "minibatches"
     x, y = _same_length(x, y, where)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"{where}: expected batch_size to be an int, got {type(batch_size).__name__}")
-    if batch_size < 1:
-        raise ValueError(f"{where}: expected batch_size >= 1, got {batch_size}")
+    batch_size = check_positive_int(batch_size, where, "batch_size")
     order = as_rng(seed).permutation(len(x)) if shuffle else None
     # Checks above run now; the batches are produced lazily by the inner generator.
     return _batches(x, y, batch_size, order, drop_last)

@@ -15,17 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_rng
+from .._checks import as_rng, check_positive_int
 
 __all__ = ["make_xor", "make_spirals", "make_moons", "make_sequence_task"]
-
-
-def _positive_int(value, where: str, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{where}: expected {name} to be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{where}: expected {name} >= {minimum}, got {value}")
-    return int(value)
 
 
 def _non_negative(value, where: str, name: str) -> float:
@@ -58,7 +50,7 @@ def make_xor(n: int | None = None, noise: float = 0.1, seed=0, dtype="float32"):
     """
     if n is None:
         return _XOR_X.astype(dtype), _XOR_Y.astype(dtype)
-    n = _positive_int(n, "make_xor", "n")
+    n = check_positive_int(n, "make_xor", "n")
     noise = _non_negative(noise, "make_xor", "noise")
     rng = as_rng(seed)
     corner = rng.integers(0, 4, size=n)
@@ -78,8 +70,8 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=0, dty
     x : ndarray, ``(n, 2)``
     y : ndarray of int64, ``(n,)``, the arm 0..classes-1 (sizes differ by at most one)
     """
-    n = _positive_int(n, "make_spirals", "n")
-    classes = _positive_int(classes, "make_spirals", "classes", minimum=2)
+    n = check_positive_int(n, "make_spirals", "n")
+    classes = check_positive_int(classes, "make_spirals", "classes", minimum=2)
     noise = _non_negative(noise, "make_spirals", "noise")
     if n < classes:
         raise ValueError(f"make_spirals: expected n >= classes so every arm has a point, got n={n}, classes={classes}")
@@ -104,7 +96,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed=0, dtype="float32"):
     x : ndarray, ``(n, 2)``
     y : ndarray of int64, ``(n,)``, 0 or 1 (the moon)
     """
-    n = _positive_int(n, "make_moons", "n", minimum=2)
+    n = check_positive_int(n, "make_moons", "n", minimum=2)
     noise = _non_negative(noise, "make_moons", "noise")
     from sklearn.datasets import make_moons as _sk_make_moons
 
@@ -137,8 +129,8 @@ def make_sequence_task(n: int = 1000, length: int = 11, seed=0, target: str = "m
     x : ndarray, ``(n, length, 1)``, the bits as floats (batch, time, features)
     y : ndarray, ``(n, 1)`` for "majority" or ``(n, length, 1)`` for "running", 0. or 1.
     """
-    n = _positive_int(n, "make_sequence_task", "n")
-    length = _positive_int(length, "make_sequence_task", "length")
+    n = check_positive_int(n, "make_sequence_task", "n")
+    length = check_positive_int(length, "make_sequence_task", "length")
     if target not in ("majority", "running"):
         raise ValueError(f"make_sequence_task: expected target 'majority' or 'running', got {target!r}")
     bits = as_rng(seed).integers(0, 2, size=(n, length))
