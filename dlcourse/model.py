@@ -689,6 +689,17 @@ def _backward_from_logits(layer):
     return None
 
 
+_ARANGE: dict[int, np.ndarray] = {}
+
+
+def _arange(n: int) -> np.ndarray:
+    """``np.arange(n)``, made once per batch size (the loop needs it every step)."""
+    r = _ARANGE.get(n)
+    if r is None:
+        r = _ARANGE[n] = np.arange(n)
+    return r
+
+
 def _logit_value_and_gradient(kind: str, y, p, sparse: bool):
     """Loss value and dloss/dlogits for softmax + cross-entropy (sigmoid + binary cross-entropy).
 
@@ -702,22 +713,22 @@ def _logit_value_and_gradient(kind: str, y, p, sparse: bool):
     if kind == "softmax":
         n = p.size // p.shape[-1]  # Keras averages over every axis but the classes
         if sparse and p.ndim == 2:
-            rows = np.arange(len(p))
+            rows = _arange(len(p))
             picked = p[rows, y]
-            value = -float(np.log(np.clip(picked, eps, 1 - eps)).sum()) / n
+            value = -float(np.log(picked.clip(eps, 1 - eps)).sum()) / n
             g = p.copy()
             g[rows, y] -= 1.0
         else:
             if sparse:
                 y = np.eye(p.shape[-1], dtype=p.dtype)[y]
             y = y.astype(p.dtype, copy=False)
-            value = -float(np.vdot(y, np.log(np.clip(p, eps, 1 - eps)))) / n
+            value = -float(np.vdot(y, np.log(p.clip(eps, 1 - eps)))) / n
             g = p * y.sum(-1, keepdims=True)
             g -= y
         g /= n
         return value, g
     y = y.astype(p.dtype, copy=False)
-    pc = np.clip(p, eps, 1 - eps)
+    pc = p.clip(eps, 1 - eps)
     value = -float(np.mean(y * np.log(pc) + (1 - y) * np.log1p(-pc)))
     g = p - y
     g /= p.size
