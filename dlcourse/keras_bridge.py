@@ -252,7 +252,10 @@ def from_keras(keras_model):
             keys = {"SGD": ("momentum", "nesterov"), "RMSprop": ("rho", "epsilon"),
                     "Adam": ("beta_1", "beta_2", "epsilon")}[kind]
             cfg = opt.get_config()
-            new_opt = getattr(optimizers, kind)(learning_rate=float(np.asarray(opt.learning_rate)),
+            # Keras keeps the rate in a float32 variable (0.001 reads back as 0.0010000000475);
+            # the shortest decimal that rounds to the same float32 is what the user typed.
+            lr = float(str(np.float32(np.asarray(opt.learning_rate))))
+            new_opt = getattr(optimizers, kind)(learning_rate=lr,
                                                 **{k: cfg[k] for k in keys})
             loss_name = loss if isinstance(loss, str) else type(loss).__name__
             by_class = {"MeanSquaredError": "mse", "BinaryCrossentropy": "binary_crossentropy",

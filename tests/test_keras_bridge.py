@@ -205,6 +205,16 @@ def test_from_keras_model_built_in_keras():
     np.testing.assert_allclose(model.predict(x), kmodel.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
 
 
+def test_from_keras_carries_string_compile_settings():
+    kmodel = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    kmodel.compile(keras.optimizers.RMSprop(learning_rate=0.003, rho=0.8), "sparse_categorical_crossentropy",
+                   metrics=["accuracy"])
+    model = from_keras(kmodel)
+    assert type(model.optimizer).__name__ == "RMSprop"
+    assert model.optimizer.learning_rate == 0.003 and model.optimizer.rho == pytest.approx(0.8)
+    assert isinstance(model.loss, SparseCategoricalCrossentropy) and model.metrics == ["accuracy"]
+
+
 # -- clear errors ----------------------------------------------------------------------------
 class _Custom(Layer):
     def forward(self, x, training=False):
