@@ -25,7 +25,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "activations", "losses", "layers", "optimizers", "model", "gradcheck", "data",
-    "initializers", "keras_bridge", "parallel", "history", "tfsetup",
+    "initializers", "keras_bridge", "parallel", "history", "tfsetup", "callbacks",
+    "perceptron",
 }
 
 __all__ = sorted(_SUBMODULES) + ["__version__"]

@@ -664,29 +664,9 @@ def _adds_penalty(layer) -> bool:
 
 
 def _backward_from_logits(layer):
-    """A function ``dz -> dx`` that backpropagates through ``layer`` *without* its activation.
-
-    Uses ``layer.backward_logits`` when the layer offers one. For ``Dense`` (whose
-    ``backward`` applies the activation's derivative first) the linear activation is
-    swapped in for the duration of the call, so the three matrix products of
-    ``Dense.backward`` are reused, not re-implemented.
-    """
+    """``layer.backward_logits`` (dz -> dx, skipping the activation) when the layer has one, else None."""
     hook = getattr(layer, "backward_logits", None)
-    if callable(hook):
-        return hook
-    if type(layer).__name__ == "Dense" and hasattr(layer, "_act"):
-        from .activations import get as get_activation
-        linear = get_activation("linear")
-
-        def backward(dz):
-            act = layer._act
-            layer._act = linear
-            try:
-                return layer.backward(dz)
-            finally:
-                layer._act = act
-        return backward
-    return None
+    return hook if callable(hook) else None
 
 
 _ARANGE: dict[int, np.ndarray] = {}

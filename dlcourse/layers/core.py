@@ -93,7 +93,17 @@ class Dense(Layer):
         g = self._check_grad_out(grad_out, a.shape)
         if g.dtype != self.dtype:
             g = g.astype(self.dtype)
-        dz = self._act.backward(a, g)
+        return self.backward_logits(self._act.backward(a, g))
+
+    def backward_logits(self, dz) -> np.ndarray:
+        """Backward through the linear part only, given dLoss/dz for z = xW + b.
+
+        ``Sequential`` calls this when the loss hands over dLoss/dz directly (softmax or
+        sigmoid followed by cross-entropy, where dLoss/dz = p - y): the activation's
+        Jacobian is then never formed.
+        """
+        x, a = self._require_cache()
+        dz = self._check_grad_out(dz, a.shape)
         kernel = self.params["kernel"]
         if x.ndim == 2:
             dkernel = x.T @ dz
