@@ -15,13 +15,16 @@ extra one (when the total is odd) at the bottom/right.
 How it is made fast. Each output pixel needs one ``kh*kw*C`` patch of the input. A strided
 *view* (``sliding_window_view``) exposes all patches without copying; one reshape copies them
 into a ``(pixels, kh*kw*C)`` matrix ("im2col") and a single matrix product with the kernel
-reshaped to ``(kh*kw*C, F)`` does all the arithmetic in BLAS. Backward reuses the same matrix:
+reshaped to ``(kh*kw*C, F)`` does all the arithmetic in BLAS. Backward:
 
-- kernel gradient: ``cols.T @ grad_out`` (one product);
-- input gradient: the *transposed convolution*: spread ``grad_out`` back on the input grid
-  (zeros between entries when the stride is > 1, ``k - 1`` zeros of border) and correlate it
-  with the kernel flipped in space and with its channel axes swapped, using the same
-  strided-view-and-matmul routine. This avoids a "col2im" scatter, which is slow in NumPy.
+- kernel gradient: ``cols.T @ grad_out``, one product with the matrix kept from forward;
+- input gradient: each output pixel sent its gradient back to the ``kh x kw`` input pixels
+  of its window, through ``K[i, j]``. One product ``K @ grad_out`` computes every window's
+  contribution for all ``kh*kw`` offsets at once; adding them back where they belong
+  ("col2im") is then ``kh*kw`` shifted additions. The trick that makes those additions
+  fast: on the *flattened* padded grid, "``i`` rows down and ``j`` columns right" is one
+  constant shift ``i*Wp + j``, so each addition is a single contiguous slice, with no
+  per-pixel loop and no large patch matrix of ``grad_out``.
 """
 from __future__ import annotations
 
@@ -111,8 +114,9 @@ def _check_input(x, where: str, dtype=None) -> np.ndarray:
     x = as_float_array(x, where, dtype=dtype)
     check_ndim(x, 4, where, "(batch, height, width, channels)")
     # one cheap reduction instead of an isfinite() pass: a NaN/inf anywhere makes the sum
-    # non-finite; only then (or on float overflow of the sum) do we look entry by entry
-    if not np.isfinite(x.sum(dtype=np.float64)):
+    # non-finite; only then (or on float overflow of the sum) do we look entry by entry.
+    # Summing in x's own dtype avoids a float64 upcast of every entry.
+    if not np.isfinite(x.sum()):
         bad = int(x.size - np.count_nonzero(np.isfinite(x)))
         if bad:
             raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
@@ -137,7 +141,11 @@ def _pad(x: np.ndarray, pads) -> np.ndarray:
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    n, h, w, c = x.shape
+    # zeros + one slice assignment: about twice as fast as np.pad, which is general-purpose Python
+    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    xp[:, top:top + h, left:left + w] = x
+    return xp
 
 
 def conv2d(x, kernel, strides=1, padding: str = "valid") -> np.ndarray:
@@ -170,22 +178,37 @@ def conv2d(x, kernel, strides=1, padding: str = "valid") -> np.ndarray:
 
 
 def conv2d_input_grad(grad_out: np.ndarray, kernel: np.ndarray, input_hw, strides, pads) -> np.ndarray:
-    """dLoss/dx of ``conv2d`` as a transposed convolution (see the module docstring).
+    """dLoss/dx of ``conv2d``: every window's gradient added back onto its input pixels.
 
-    ``grad_out`` (N, Ho, Wo, F) is written onto a zero grid at the positions the windows
-    started from (every ``stride`` rows/cols, shifted by ``k - 1 - pad_before``), then the grid is
-    correlated with the kernel flipped in space, shape (kh, kw, F, C), at stride 1.
+    Forward, the window whose top-left corner is padded pixel ``(r, q)`` added
+    ``xp[r + i, q + j] @ K[i, j]`` to its output, so backward
+    ``dxp[r + i, q + j] += grad_out[window] @ K[i, j].T`` for every offset ``(i, j)``.
     """
     n, ho, wo, f = grad_out.shape
     kh, kw, c, _ = kernel.shape
     h, w = input_hw
     sh, sw = strides
-    (top, _), (left, _) = pads
-    grid = np.zeros((n, h + kh - 1, w + kw - 1, f), dtype=grad_out.dtype)
-    r0, c0 = kh - 1 - top, kw - 1 - left
-    grid[:, r0:r0 + (ho - 1) * sh + 1:sh, c0:c0 + (wo - 1) * sw + 1:sw] = grad_out
-    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2).reshape(kh * kw * f, c)
-    return (_im2col(grid, kh, kw, 1, 1, h, w) @ flipped).reshape(n, h, w, c)
+    (top, bottom), (left, right) = pads
+    hp, wp = h + top + bottom, w + left + right
+    # each window's gradient at its top-left corner on the padded grid (zeros elsewhere)
+    grid = np.zeros((n, hp, wp, f), dtype=grad_out.dtype)
+    grid[:, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw] = grad_out
+    size = grid.size // f  # pixels of the flattened padded grid
+    # one product for all offsets: rows (i, j, c), one column per grid pixel. Channels first,
+    # so each offset's block is (c, size) with long contiguous rows for the additions below.
+    contrib = (kernel.reshape(kh * kw * c, f) @ grid.reshape(size, f).T).reshape(kh, kw, c, size)
+    # "i rows down, j columns right" on the flattened grid is the shift i*wp + j. Nonzero entries
+    # sit at window corners and a window never reaches past the grid's right or bottom edge, so
+    # nothing nonzero wraps into the next row or image.
+    dxp = contrib[0, 0]  # offset (0, 0) needs no shift: accumulate into its block, no new buffer
+    for i in range(kh):
+        for j in range(kw):
+            shift = i * wp + j
+            if shift:
+                dxp[:, shift:] += contrib[i, j, :, :size - shift]
+    # back to channels-last, drop the padding; one copy makes the result C-contiguous
+    dxp = dxp.T.reshape(n, hp, wp, c)
+    return np.ascontiguousarray(dxp[:, top:top + h, left:left + w])
 
 
 # -- the layer ------------------------------------------------------------------------------
@@ -303,6 +326,10 @@ class Conv2D(Layer):
             dk += (2 * self.kernel_regularizer) * kernel
         self.grads["kernel"] = dk
         if self.use_bias:
-            # a matrix-vector product sums the rows ~8x faster than g2.sum(axis=0) here
-            self.grads["bias"] = np.ones(g2.shape[0], dtype=g2.dtype) @ g2
+            # Sum over batch, rows and columns in two steps: first over (batch*rows), whose
+            # entries are long contiguous (width*filters) rows that NumPy adds as vectors, then
+            # over the width. ~5x faster than g2.sum(axis=0), whose rows are only `filters` long,
+            # and unlike ones @ g2 (BLAS, multithreaded) it does not stall when the cores are busy.
+            n, ho, wo, f = g.shape
+            self.grads["bias"] = g.reshape(n * ho, wo * f).sum(axis=0).reshape(wo, f).sum(axis=0)
         return conv2d_input_grad(g, kernel, x_shape[1:3], self.strides, pads)
