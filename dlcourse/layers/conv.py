@@ -25,6 +25,12 @@ reshaped to ``(kh*kw*C, F)`` does all the arithmetic in BLAS. Backward:
   fast: on the *flattened* padded grid, "``i`` rows down and ``j`` columns right" is one
   constant shift ``i*Wp + j``, so each addition is a single contiguous slice, with no
   per-pixel loop and no large patch matrix of ``grad_out``.
+
+Forward and backward are three BLAS products plus a few memory-bound copies and additions.
+NumPy's BLAS (OpenBLAS) splits each product across all cores; when other programs keep the
+cores busy, those threads wait for one another and the products get several times slower.
+On a shared machine, ``threadpoolctl.threadpool_limits(1)`` (or ``OPENBLAS_NUM_THREADS=1``)
+around your training loop avoids that; this module does not change thread settings for you.
 """
 from __future__ import annotations
 
