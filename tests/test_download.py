@@ -8,16 +8,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
-import os
 import socket
 import threading
 
+import numpy as np
 import pytest
 
 from dlcourse.data import download
 from dlcourse.data.download import ChecksumMismatchError, DownloadError
 
-PAYLOAD = os.urandom(1 << 17) + b"end"  # larger than one read chunk, so streaming is exercised
+# Larger than one read chunk, so streaming is exercised. Fixed bytes, not os.urandom: the
+# SHA appears in test ids, and pytest-xdist workers must collect identical ids.
+PAYLOAD = np.random.default_rng(0).bytes(1 << 17) + b"end"
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
