@@ -139,3 +139,34 @@ def test_tensorflow_is_imported_quietly(notebook):
 def test_notebooks_use_the_python3_kernel(notebook):
     path, nb = notebook
     assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernelspec must be python3"
+
+
+PARTS = sorted({p.parent for p in NOTEBOOKS if p.parent.name.startswith("part")})
+
+
+def _markdown(nb) -> str:
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def test_chapters_open_with_objectives_and_a_run_locally_note(notebook):
+    """course-standard.md: learning objectives at the top of each chapter, and how to run it."""
+    path, nb = notebook
+    if not path.parent.name.startswith("part"):
+        return
+    md = _markdown(nb)
+    assert "Learning objectives" in md, f"{path.name}: no 'Learning objectives'"
+    assert re.search(r"run this locally", md, re.I), f"{path.name}: no 'Run this locally' note"
+    assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).lstrip().startswith("# "), (
+        f"{path.name}: the first cell must be the chapter's title"
+    )
+
+
+@pytest.mark.parametrize("part", PARTS, ids=[p.name for p in PARTS])
+def test_every_part_has_three_executed_collapsed_solutions(part):
+    """course-standard.md: at least three exercises per part, each with an executed solution collapsed on the site."""
+    solutions = 0
+    for path in sorted(part.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        solutions += sum(1 for c in _code_cells(nb)
+                         if "hide-input" in c.get("metadata", {}).get("tags", []) and c.get("execution_count"))
+    assert solutions >= 3, f"{part.name}: {solutions} executed solution cells tagged hide-input, expected >= 3"
