@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "activations", "losses", "layers", "optimizers", "model", "gradcheck", "data",
     "initializers", "keras_bridge", "parallel", "history", "tfsetup", "callbacks",
-    "perceptron",
+    "perceptron", "bench",
 }
 
 __all__ = sorted(_SUBMODULES) + ["__version__"]
