@@ -24,10 +24,12 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 # The browser test drives Debian's Chromium; Playwright never downloads a browser here.
+# A CJK font makes the Chinese terms legible in the review screenshots.
+APT_PACKAGES := chromium fonts-wqy-zenhei
 chromium:
-	@test -x /usr/bin/chromium || { \
+	@test -x /usr/bin/chromium && dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || { \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); }
 
 # Builds from the outputs stored in the notebooks (execution is off): the site shows
 # exactly what `make test` verified. Sphinx's environment cache makes a rebuild fast.

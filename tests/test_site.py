@@ -103,6 +103,8 @@ def test_page(site, browser, rel):
         title = page.title()
         assert title and "<no title>" not in title, f"{rel}: page has no title"
         assert page.locator("nav.bd-docs-nav, #bd-docs-nav").count() > 0, f"{rel}: the theme's navigation is missing"
+        assert page.locator("link[rel='icon']").count() > 0, f"{rel}: no favicon"
+        assert page.locator("img.logo__image").count() > 0, f"{rel}: no course logo"
         if rel != PAGES[0]:
             assert page.locator(".prev-next-area a").count() > 0, f"{rel}: no previous/next navigation"
 
