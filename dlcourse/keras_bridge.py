@@ -30,16 +30,10 @@ def _keras():
 
 def _input_shape(model) -> tuple:
     """Shape of one example (no batch axis), from the model or read off its first layer."""
-    if model.input_shape is not None:
-        return tuple(model.input_shape)
-    first = model.layers[0]
-    kind = type(first).__name__
-    if kind == "Dense":
-        return (first.n_in,)
-    if kind == "SimpleRNN":
-        return (None, first.n_in)
-    if kind == "Embedding":
-        return (None,)
+    shape = model._inferred_input_shape()
+    if shape is not None:
+        return tuple(shape)
+    kind = type(model.layers[0]).__name__
     raise ValueError(f"to_keras: expected Sequential(..., input_shape=...) when the first layer is {kind} "
                      f"(its input size cannot be read off the layer), got input_shape=None")
 

@@ -610,6 +610,7 @@ class Sequential:
 
     # -- summary ---------------------------------------------------------------------
     def _inferred_input_shape(self):
+        """Shape of one example (no batch axis): the given input_shape, or read off the first layer; None if unknown."""
         if self.input_shape is not None:
             return self.input_shape
         first = self.layers[0] if self.layers else None
