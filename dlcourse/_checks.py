@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int", "as_rng"]
+__all__ = [
+    "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
+    "check_float_dtype", "check_l2_factor", "as_rng",
+]
 
 
 def _describe(x) -> str:
+    """``array of shape (2, 3) and dtype float32`` for arrays, the type's name otherwise."""
     if isinstance(x, np.ndarray):
         return f"array of shape {x.shape} and dtype {x.dtype}"
     return f"{type(x).__name__}"
@@ -72,6 +76,33 @@ def check_positive_int(value, where: str, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{where}: expected {name} to be an int >= {minimum}, got {value}")
     return int(value)
+
+
+def check_float_dtype(dtype, where: str) -> np.dtype:
+    """Return ``np.dtype(dtype)`` if it is a floating dtype, or raise ``TypeError``.
+
+    Parameters and activations must be able to hold fractions: an integer layer would
+    truncate every update to zero.
+    """
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dt}")
+    return dt
+
+
+def check_l2_factor(value, where: str) -> float | None:
+    """Return an L2 regularization factor as a float (``None`` stays ``None``), or raise.
+
+    The factor ``l2`` of Keras' ``regularizers.L2(l2)``: the penalty is ``l2 * sum(kernel**2)``,
+    so it must be a finite number >= 0.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected kernel_regularizer as an L2 factor (float) or None, got {type(value).__name__}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{where}: expected kernel_regularizer >= 0 (an L2 factor), got {value}")
+    return float(value)
 
 
 def as_rng(seed) -> np.random.Generator:

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import losses as losses_module
 from . import optimizers as optimizers_module
-from ._checks import as_rng, check_finite
+from ._checks import _describe, as_rng, check_finite
 from .callbacks import Callback, History
 
 __all__ = ["Sequential"]
@@ -45,12 +45,6 @@ _CROSSENTROPIES = ("CategoricalCrossentropy", "SparseCategoricalCrossentropy")
 
 def _is_layer(obj) -> bool:
     return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
-
-
-def _describe(x) -> str:
-    if isinstance(x, np.ndarray):
-        return f"array of shape {x.shape} and dtype {x.dtype}"
-    return type(x).__name__
 
 
 def _as_input_array(x, where: str) -> np.ndarray:

@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_finite
+from ._checks import _describe, check_finite
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "get"]
 
@@ -155,12 +155,6 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _describe(x) -> str:
-    if isinstance(x, np.ndarray):
-        return f"array of shape {x.shape} and dtype {x.dtype}"
-    return type(x).__name__
 
 
 class SGD(Optimizer):

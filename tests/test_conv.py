@@ -155,6 +155,8 @@ def test_initialisation_follows_keras():
     assert list(Conv2D(2, 3, 3, use_bias=False).params) == ["kernel"]
     assert layer.count_params() == 3 * 3 * 8 * 16 + 16
     assert Conv2D(2, 3, (3, 1), strides=(2, 1)).strides == (2, 1)
+    # the contract's argument names: Conv2D(c_in, c_out, kernel_size), c_out stored as Keras' `filters`
+    assert Conv2D(c_in=2, c_out=5, kernel_size=3).filters == 5
 
 
 def test_float32_layer_casts_float64_input_like_keras():
@@ -251,10 +253,10 @@ BAD = [
     ("integer dtype", lambda: Conv2D(3, 4, 3, dtype="int32"), TypeError,
      r"Conv2D: expected a floating dtype such as 'float32', got int32"),
     ("negative regularizer", lambda: Conv2D(3, 4, 3, kernel_regularizer=-0.1), ValueError,
-     r"Conv2D: expected kernel_regularizer >= 0, got -0\.1"),
+     r"Conv2D: expected kernel_regularizer >= 0 \(an L2 factor\), got -0\.1"),
     ("regularizer object", lambda: Conv2D(3, 4, 3, kernel_regularizer="l2"), TypeError,
      r"Conv2D: expected kernel_regularizer as an L2 factor \(float\) or None, got str"),
-    ("zero filters", lambda: Conv2D(3, 0, 3), ValueError, r"Conv2D: expected filters to be an int >= 1, got 0"),
+    ("zero filters", lambda: Conv2D(3, 0, 3), ValueError, r"Conv2D: expected c_out to be an int >= 1, got 0"),
     ("conv2d kernel channels", lambda: conv2d(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 2, 1))), ValueError,
      r"conv2d: expected the kernel's c_in \(2\) to equal the input's channels, got input shape \(1, 4, 4, 3\)"),
     ("conv2d kernel rank", lambda: conv2d(np.zeros((1, 4, 4, 3)), np.zeros((3, 3, 3))), ValueError,

@@ -151,7 +151,7 @@ def test_backward_grad_shape_mismatch(return_sequences, bad):
     (dict(n_in=0, units=3), ValueError, r"SimpleRNN: expected n_in to be an int >= 1, got 0"),
     (dict(n_in=3, units=2.5), TypeError, r"SimpleRNN: expected units to be an int >= 1, got float"),
     (dict(n_in=3, units=2, return_sequences="yes"), TypeError, r"SimpleRNN: expected return_sequences to be True or False"),
-    (dict(n_in=3, units=2, dtype="int32"), TypeError, r"SimpleRNN: expected a floating dtype, got int32"),
+    (dict(n_in=3, units=2, dtype="int32"), TypeError, r"SimpleRNN: expected a floating dtype such as 'float32', got int32"),
 ])
 def test_bad_constructor_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):

@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_float_dtype
+
 __all__ = ["load_digits", "load_diabetes"]
-
-
-def _float_dtype(dtype, where: str) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dt}")
-    return dt
 
 
 def load_digits(as_images: bool = False, dtype="float32"):
@@ -38,7 +33,7 @@ def load_digits(as_images: bool = False, dtype="float32"):
     x : ndarray, ``(1797, 64)`` or ``(1797, 8, 8, 1)``, values in [0, 1]
     y : ndarray of int64, ``(1797,)``, the digit 0..9
     """
-    dt = _float_dtype(dtype, "load_digits")
+    dt = check_float_dtype(dtype, "load_digits")
     from sklearn.datasets import load_digits as _sk_load_digits
 
     bunch = _sk_load_digits()
@@ -86,7 +81,7 @@ def load_diabetes(dtype="float32", return_feature_names: bool = False):
         a column so it has the shape of a ``Dense(1)`` output.
     feature_names : list of str, only if ``return_feature_names``
     """
-    dt = _float_dtype(dtype, "load_diabetes")
+    dt = check_float_dtype(dtype, "load_diabetes")
     from sklearn.datasets import load_diabetes as _sk_load_diabetes
 
     bunch = _sk_load_diabetes(scaled=False)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_float_dtype
+
 __all__ = ["Layer"]
 
 
@@ -30,7 +32,7 @@ class Layer:
 
     def __init__(self, name: str | None = None, dtype=np.float32):
         self.name = name or type(self).__name__.lower()
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype, type(self).__name__)
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.trainable = True

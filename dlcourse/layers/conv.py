@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import as_float_array, check_ndim, check_positive_int
+from .._checks import as_float_array, check_l2_factor, check_ndim, check_positive_int
 from ..initializers import glorot_uniform, zeros
 from .base import Layer
 
@@ -226,8 +226,8 @@ class Conv2D(Layer):
     ----------
     c_in : int
         Input channels (Keras infers it; we take it so the kernel exists at construction).
-    filters : int
-        Output channels.
+    c_out : int
+        Output channels, stored as ``filters`` (Keras' name).
     kernel_size : int or (int, int)
     strides : int or (int, int), default 1
     padding : {"valid", "same"}, default "valid"
@@ -250,15 +250,12 @@ class Conv2D(Layer):
     grads : same keys and shapes, after ``backward``
     """
 
-    def __init__(self, c_in, filters, kernel_size, strides=1, padding="valid", activation=None,
+    def __init__(self, c_in, c_out, kernel_size, strides=1, padding="valid", activation=None,
                  use_bias=True, kernel_regularizer=None, seed=None, dtype="float32", name=None):
         where = "Conv2D"
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dtype}")
         super().__init__(name=name, dtype=dtype)
         self.c_in = check_positive_int(c_in, where, "c_in")
-        self.filters = check_positive_int(filters, where, "filters")
+        self.filters = check_positive_int(c_out, where, "c_out")
         self.kernel_size = _pair(kernel_size, where, "kernel_size")
         self.strides = _pair(strides, where, "strides")
         self.padding = _check_padding(padding, where)
@@ -267,14 +264,7 @@ class Conv2D(Layer):
                              f"for others), got {activation!r}")
         self.activation = None if activation == "linear" else activation
         self.use_bias = bool(use_bias)
-        if kernel_regularizer is not None:
-            if isinstance(kernel_regularizer, bool) or not isinstance(kernel_regularizer, (int, float, np.floating)):
-                raise TypeError(f"{where}: expected kernel_regularizer as an L2 factor (float) or None, "
-                                f"got {type(kernel_regularizer).__name__}")
-            if not (np.isfinite(kernel_regularizer) and kernel_regularizer >= 0):
-                raise ValueError(f"{where}: expected kernel_regularizer >= 0, got {kernel_regularizer}")
-            kernel_regularizer = float(kernel_regularizer)
-        self.kernel_regularizer = kernel_regularizer
+        self.kernel_regularizer = check_l2_factor(kernel_regularizer, where)
         kh, kw = self.kernel_size
         self.params["kernel"] = glorot_uniform((kh, kw, self.c_in, self.filters), seed=seed, dtype=self.dtype)
         if self.use_bias:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations
-from .._checks import as_float_array, as_rng, check_positive_int
+from .._checks import as_float_array, as_rng, check_l2_factor, check_positive_int
 from ..initializers import glorot_uniform, zeros
 from .base import Layer
 
@@ -65,13 +65,7 @@ class Dense(Layer):
         self._act = activations.get(activation)
         self.activation = None if activation is None else self._act.name
         self.use_bias = bool(use_bias)
-        if kernel_regularizer is not None:
-            if isinstance(kernel_regularizer, bool) or not isinstance(kernel_regularizer, (int, float, np.floating, np.integer)):
-                raise TypeError(f"Dense: expected kernel_regularizer as an L2 factor (float) or None, got {type(kernel_regularizer).__name__}")
-            if not (np.isfinite(kernel_regularizer) and kernel_regularizer >= 0):
-                raise ValueError(f"Dense: expected kernel_regularizer >= 0 (an L2 factor), got {kernel_regularizer}")
-            kernel_regularizer = float(kernel_regularizer)
-        self.kernel_regularizer = kernel_regularizer
+        self.kernel_regularizer = check_l2_factor(kernel_regularizer, "Dense")
         self.params["kernel"] = glorot_uniform((self.n_in, self.units), seed=seed, dtype=self.dtype)
         if self.use_bias:
             self.params["bias"] = zeros((self.units,), dtype=self.dtype)

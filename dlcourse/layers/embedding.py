@@ -48,8 +48,6 @@ class Embedding(Layer):
     def __init__(self, vocab_size: int, dim: int, seed=None, dtype="float32", name: str | None = None):
         super().__init__(name=name, dtype=dtype)
         where = "Embedding"
-        if self.dtype.kind != "f":
-            raise TypeError(f"{where}: expected a floating dtype, got {self.dtype}")
         self.vocab_size = check_positive_int(vocab_size, where, "vocab_size")
         self.dim = check_positive_int(dim, where, "dim")
         self.params = {

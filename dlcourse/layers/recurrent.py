@@ -52,8 +52,6 @@ class SimpleRNN(Layer):
                  dtype="float32", name: str | None = None):
         super().__init__(name=name, dtype=dtype)
         where = "SimpleRNN"
-        if self.dtype.kind != "f":
-            raise TypeError(f"{where}: expected a floating dtype, got {self.dtype}")
         self.n_in = check_positive_int(n_in, where, "n_in")
         self.units = check_positive_int(units, where, "units")
         if not isinstance(return_sequences, (bool, np.bool_)):
