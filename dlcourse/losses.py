@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_int_array
+from .activations import sigmoid
 
 __all__ = [
     "Loss", "MeanSquaredError", "BinaryCrossentropy", "CategoricalCrossentropy",
@@ -46,13 +47,6 @@ def _logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
     m = x.max(axis=axis, keepdims=True)
     with np.errstate(under="ignore"):
         return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    with np.errstate(under="ignore"):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-    e /= e.sum(axis=-1, keepdims=True)
-    return e
 
 
 class Loss:
@@ -117,6 +111,14 @@ class Loss:
             bad = int(p.size - np.count_nonzero(np.isfinite(p)))
             raise ValueError(f"{self._where()}: expected finite y_pred, got {bad} NaN/inf entries in shape {p.shape}")
 
+    def _same_batch(self, t: np.ndarray, p: np.ndarray) -> None:
+        """Name a batch-size mismatch as such, before the less telling full-shape comparison."""
+        if t.ndim >= 1 and t.shape[0] != p.shape[0]:
+            raise ValueError(
+                f"{self._where()}: expected y_true and y_pred with the same batch size, "
+                f"got {t.shape[0]} and {p.shape[0]} (shapes {t.shape} and {p.shape})"
+            )
+
     def _same_shape(self, y_true, p: np.ndarray, what: str) -> np.ndarray:
         """Cast targets to ``p``'s dtype and match Keras' rank fix-up: (batch,) vs (batch, 1) is allowed."""
         t = as_float_array(y_true, f"{self._where()}: y_true", dtype=p.dtype)
@@ -124,11 +126,7 @@ class Loss:
             t = t[..., None]
         elif t.ndim == p.ndim + 1 and t.shape[-1] == 1:
             t = t[..., 0]
-        if t.ndim >= 1 and p.ndim >= 1 and t.shape[0] != p.shape[0]:
-            raise ValueError(
-                f"{self._where()}: expected y_true and y_pred with the same batch size, "
-                f"got {t.shape[0]} and {p.shape[0]} (shapes {t.shape} and {p.shape})"
-            )
+        self._same_batch(t, p)
         if t.shape != p.shape:
             raise ValueError(f"{self._where()}: expected y_true of shape {p.shape} ({what}, like y_pred), got {t.shape}")
         if not np.isfinite(t).all():
@@ -136,6 +134,8 @@ class Loss:
         return t
 
     def _unit_interval(self, x: np.ndarray, what: str) -> None:
+        # Callers have rejected NaN already (``_pred``, ``_same_shape``), so failing the
+        # range test means a value below 0 or above 1.
         if ((x >= 0) & (x <= 1)).all():
             return
         lo, hi = x.min(), x.max()
@@ -222,10 +222,7 @@ class BinaryCrossentropy(Loss):
     def _gradient(self, t, p) -> np.ndarray:
         scale = np.asarray(1.0 / p.size, p.dtype)
         if self.from_logits:
-            with np.errstate(under="ignore"):
-                e = np.exp(-np.abs(p))
-                sig = np.where(p >= 0, 1.0, e) / (1.0 + e)
-            return (sig - t) * scale
+            return (sigmoid(p) - t) * scale
         lo, hi = _clip_bounds(p.dtype)
         pc = np.clip(p, lo, hi)
         g = ((1 - t) / (1 - pc) - t / pc) * scale
@@ -255,11 +252,7 @@ class CategoricalCrossentropy(Loss):
         if p.ndim < 2:
             raise ValueError(f"{self._where()}: expected y_pred of shape (batch, ..., classes), got shape {p.shape}")
         t = as_float_array(y_true, f"{self._where()}: y_true", dtype=p.dtype)
-        if t.ndim >= 1 and t.shape[0] != p.shape[0]:
-            raise ValueError(
-                f"{self._where()}: expected y_true and y_pred with the same batch size, "
-                f"got {t.shape[0]} and {p.shape[0]} (shapes {t.shape} and {p.shape})"
-            )
+        self._same_batch(t, p)
         if t.shape != p.shape:
             hint = " (integer labels need SparseCategoricalCrossentropy)" if t.shape == p.shape[:-1] else ""
             raise ValueError(f"{self._where()}: expected one-hot y_true of shape {p.shape} (like y_pred), got {t.shape}{hint}")
@@ -320,11 +313,7 @@ class SparseCategoricalCrossentropy(Loss):
         y = check_int_array(y_true, f"{where}: y_true (class labels)", low=0, high=p.shape[-1])
         if y.ndim == p.ndim and y.shape[-1] == 1:
             y = y[..., 0]
-        if y.ndim >= 1 and y.shape[0] != p.shape[0]:
-            raise ValueError(
-                f"{where}: expected y_true and y_pred with the same batch size, "
-                f"got {y.shape[0]} and {p.shape[0]} (shapes {y.shape} and {p.shape})"
-            )
+        self._same_batch(y, p)
         if y.shape != p.shape[:-1]:
             hint = " (one-hot targets need CategoricalCrossentropy)" if y.shape == p.shape else ""
             raise ValueError(f"{where}: expected integer labels y_true of shape {p.shape[:-1]} for y_pred of shape {p.shape}, got {y.shape}{hint}")
