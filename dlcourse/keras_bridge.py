@@ -55,9 +55,9 @@ def _layer_to_keras(keras, layer):
                         activation=layer.activation, use_bias=layer.use_bias,
                         kernel_regularizer=_l2(keras, layer.kernel_regularizer), **common)
     if kind == "MaxPool2D":
-        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding="valid", name=layer.name)
+        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
     if kind == "AveragePool2D":
-        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding="valid", name=layer.name)
+        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
     if kind == "Flatten":
         return L.Flatten(name=layer.name)
     if kind == "Dropout":
@@ -180,10 +180,10 @@ def _layer_from_keras(keras, kl):
                          use_bias=kl.use_bias, kernel_regularizer=_l2_from_keras(kl.kernel_regularizer, where),
                          dtype=dtype, name=kl.name)
     elif kind in ("MaxPooling2D", "AveragePooling2D"):
-        if kl.padding != "valid":
-            raise TypeError(f"{where}: expected padding 'valid', got {kl.padding!r}")
+        if kl.data_format != "channels_last":
+            raise TypeError(f"{where}: expected channels_last, got {kl.data_format}")
         cls = L.MaxPool2D if kind == "MaxPooling2D" else L.AveragePool2D
-        layer = cls(tuple(kl.pool_size), strides=tuple(kl.strides), name=kl.name)
+        layer = cls(tuple(kl.pool_size), strides=tuple(kl.strides), padding=kl.padding, name=kl.name)
     elif kind == "Flatten":
         layer = L.Flatten(name=kl.name)
     elif kind == "Dropout":

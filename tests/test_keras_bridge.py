@@ -196,6 +196,21 @@ def test_round_trip_rnn_and_embedding():
     np.testing.assert_allclose(back.predict(ids), model.predict(ids), rtol=0, atol=0)
 
 
+def test_round_trip_keeps_same_padded_pooling():
+    # a 7x7 image pooled 2x2: "same" gives 4x4, "valid" would give 3x3 (and a different Dense input)
+    from dlcourse.layers import AveragePool2D, MaxPool2D
+
+    x = np.random.default_rng(0).standard_normal((3, 7, 7, 2)).astype("float32")
+    model = Sequential([MaxPool2D(2, padding="same"), AveragePool2D(2, strides=1, padding="same"), Flatten(),
+                        Dense(4 * 4 * 2, 3, seed=0)], input_shape=(7, 7, 2))
+    kmodel = to_keras(model, compile=False)
+    assert [kl.padding for kl in kmodel.layers[:2]] == ["same", "same"]
+    np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x), rtol=1e-5, atol=1e-6)
+    back = from_keras(kmodel)
+    assert [layer.padding for layer in back.layers[:2]] == ["same", "same"]
+    np.testing.assert_array_equal(back.predict(x), model.predict(x))
+
+
 def test_from_keras_model_built_in_keras():
     kmodel = keras.Sequential([keras.Input((64,)), keras.layers.Dense(12, activation="tanh"),
                                keras.layers.Dense(3, activation="softmax")])

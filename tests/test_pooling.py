@@ -161,6 +161,8 @@ BAD = [
      r"MaxPool2D\.backward: expected a forward\(\) call first, got none"),
     ("wrong grad shape", lambda: _after_forward(AveragePool2D(), (1, 4, 4, 2)).backward(np.zeros((1, 4, 4, 2))), ValueError,
      r"AveragePool2D\.backward: expected grad_out of shape \(1, 2, 2, 2\) \(the last output's shape\), got \(1, 4, 4, 2\)"),
+    ("integer dtype", lambda: AveragePool2D(dtype="int32"), TypeError,
+     r"AveragePool2D: expected a floating dtype such as 'float32', got int32"),
     ("output shape rank", lambda: MaxPool2D().compute_output_shape((4, 4)), ValueError,
      r"MaxPool2D\.compute_output_shape: expected \(height, width, channels\), got \(4, 4\)"),
 ]

@@ -143,13 +143,15 @@ def _geometry(x_shape, kernel_shape, strides, padding, where: str):
     return ho, wo, _pads(h, w, kh, kw, sh, sw, padding)
 
 
-def _pad(x: np.ndarray, pads) -> np.ndarray:
+def _pad(x: np.ndarray, pads, fill: float = 0.0) -> np.ndarray:
+    """``x`` (N, H, W, C) with ``pads = ((top, bottom), (left, right))`` rows/columns of ``fill`` added."""
     (top, bottom), (left, right) = pads
     if top == bottom == left == right == 0:
         return x
     n, h, w, c = x.shape
-    # zeros + one slice assignment: about twice as fast as np.pad, which is general-purpose Python
-    xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
+    # a filled buffer + one slice assignment: about twice as fast as np.pad, which is general-purpose Python
+    shape = (n, h + top + bottom, w + left + right, c)
+    xp = np.zeros(shape, dtype=x.dtype) if fill == 0 else np.full(shape, fill, dtype=x.dtype)
     xp[:, top:top + h, left:left + w] = x
     return xp
 

@@ -24,17 +24,21 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
-from .conv import _check_input, _check_padding, _pair, conv_output_size, same_padding
+from .conv import _check_input, _check_padding, _pad, _pair, conv_output_size, same_padding
 
 __all__ = ["MaxPool2D", "AveragePool2D"]
 
 
 class _Pool2D(Layer):
-    """Shared geometry and validation for the two pooling layers (parameter-free)."""
+    """Shared geometry and validation for the two pooling layers.
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
+    Parameter-free: the output keeps the input's float dtype; ``dtype`` is accepted only
+    for a constructor like every other layer's.
+    """
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", dtype="float32", name=None):
         where = type(self).__name__
-        super().__init__(name=name)
+        super().__init__(name=name, dtype=dtype)
         self.pool_size = _pair(pool_size, where, "pool_size")
         self.strides = self.pool_size if strides is None else _pair(strides, where, "strides")
         self.padding = _check_padding(padding, where)
@@ -64,19 +68,13 @@ class _Pool2D(Layer):
         ho, wo, pads = self._geometry(x.shape[1], x.shape[2], where)
         return x, ho, wo, pads
 
-    def _windows(self, xp, ho, wo):
-        """Yield ``(i, j, slice)``: the (batch, ho, wo, C) view of offset (i, j) in every window."""
+    def _windows(self, ho: int, wo: int):
+        """Yield, for each offset ``(i, j)`` inside a window in row-major order, the index that
+        selects that offset in all ``ho x wo`` windows at once: a (batch, ho, wo, C) strided view."""
         (ph, pw), (sh, sw) = self.pool_size, self.strides
         for i in range(ph):
             for j in range(pw):
-                yield i, j, (slice(None), slice(i, i + (ho - 1) * sh + 1, sh), slice(j, j + (wo - 1) * sw + 1, sw))
-
-
-def _pad(x, pads, fill):
-    (top, bottom), (left, right) = pads
-    if top == bottom == left == right == 0:
-        return x
-    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+                yield slice(None), slice(i, i + (ho - 1) * sh + 1, sh), slice(j, j + (wo - 1) * sw + 1, sw)
 
 
 class MaxPool2D(_Pool2D):
@@ -88,6 +86,7 @@ class MaxPool2D(_Pool2D):
     strides : int, (int, int) or None
         None means ``pool_size`` (non-overlapping windows), as in Keras.
     padding : {"valid", "same"}, default "valid"
+    dtype : accepted for a uniform constructor; the output keeps the input's float dtype
     name : str, optional
 
     Input ``(batch, H, W, C)`` -> output ``(batch, H_out, W_out, C)``, in the input's float dtype.
@@ -97,7 +96,7 @@ class MaxPool2D(_Pool2D):
         x, ho, wo, pads = self._prepare(x)
         xp = _pad(x, pads, -np.inf)  # a padded cell never wins
         out = None
-        for _, _, s in self._windows(xp, ho, wo):
+        for s in self._windows(ho, wo):
             out = xp[s].copy() if out is None else np.maximum(out, xp[s], out=out)
         self._cache = (xp, x.shape, pads, out)
         return out
@@ -107,7 +106,7 @@ class MaxPool2D(_Pool2D):
         g = self._check_grad_out(grad_out, out.shape).astype(out.dtype, copy=False)
         dxp = np.zeros(xp.shape, dtype=out.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)  # windows whose max has not been routed yet
-        for _, _, s in self._windows(xp, out.shape[1], out.shape[2]):
+        for s in self._windows(out.shape[1], out.shape[2]):
             # first maximum in row-major window order takes the gradient (TensorFlow's tie rule)
             hit = (xp[s] == out) & unclaimed
             unclaimed &= ~hit
@@ -129,7 +128,7 @@ class AveragePool2D(_Pool2D):
             return None
         ones = _pad(np.ones((1, x_shape[1], x_shape[2], 1), dtype=dtype), pads, 0)
         counts = np.zeros((1, ho, wo, 1), dtype=dtype)
-        for _, _, s in self._windows(ones, ho, wo):
+        for s in self._windows(ho, wo):
             counts += ones[s]
         return counts
 
@@ -137,23 +136,22 @@ class AveragePool2D(_Pool2D):
         x, ho, wo, pads = self._prepare(x)
         xp = _pad(x, pads, 0)
         out = np.zeros((x.shape[0], ho, wo, x.shape[3]), dtype=x.dtype)
-        for _, _, s in self._windows(xp, ho, wo):
+        for s in self._windows(ho, wo):
             out += xp[s]
         counts = self._counts(x.shape, ho, wo, pads, x.dtype)
         if counts is None:
             out /= self.pool_size[0] * self.pool_size[1]
         else:
             out /= counts
-        self._dtype_in = x.dtype
-        self._cache = (xp.shape, x.shape, pads, counts, out.shape)
+        self._cache = (xp.shape, x.shape, pads, counts, out.shape, x.dtype)
         return out
 
     def backward(self, grad_out) -> np.ndarray:
-        xp_shape, x_shape, pads, counts, out_shape = self._require_cache()
-        g = self._check_grad_out(grad_out, out_shape).astype(self._dtype_in, copy=False)
+        xp_shape, x_shape, pads, counts, out_shape, dtype = self._require_cache()
+        g = self._check_grad_out(grad_out, out_shape).astype(dtype, copy=False)
         share = g / (self.pool_size[0] * self.pool_size[1] if counts is None else counts)
-        dxp = np.zeros(xp_shape, dtype=self._dtype_in)
-        for _, _, s in self._windows(dxp, out_shape[1], out_shape[2]):
+        dxp = np.zeros(xp_shape, dtype=dtype)
+        for s in self._windows(out_shape[1], out_shape[2]):
             dxp[s] += share
         (top, _), (left, _) = pads
         return dxp[:, top:top + x_shape[1], left:left + x_shape[2]]
