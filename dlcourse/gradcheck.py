@@ -67,7 +67,8 @@ def _compare(name: str, analytic, numeric, kinks, tol: float, max_kink_fraction:
     smooth = ~kinks
     err = relative_error(np.asarray(analytic)[smooth], numeric[smooth])
     if err > tol:
-        worst = np.unravel_index(np.argmax(np.where(smooth, np.abs(analytic - numeric), -1)), numeric.shape)
+        flat = np.argmax(np.where(smooth, np.abs(analytic - numeric), -1))
+        worst = tuple(int(i) for i in np.unravel_index(flat, numeric.shape))  # (4, 1), not (np.int64(4), ...)
         raise GradientCheckError(
             f"{name}: relative error {err:.2e} exceeds {tol:.0e}; worst entry {worst}: "
             f"analytic {np.asarray(analytic)[worst]:.6g} vs numerical {numeric[worst]:.6g}"
@@ -105,8 +106,7 @@ def check_layer(layer, x, seed=0, tol: float = 1e-6, h: float = 1e-6, training: 
         # backward() adds the regularizer's gradient to grads, so the checked scalar includes it
         return float(np.sum(layer.forward(x, training=training) * r)) + layer.regularization_loss()
 
-    layer.forward(x, training=training)
-    grad_in = layer.backward(r)
+    grad_in = layer.backward(r)  # the cache is from the forward pass above
     analytic = {key: layer.grads[key].copy() for key in layer.params}
     errors = {}
     if x.dtype.kind == "f":

@@ -199,8 +199,7 @@ def test_relu_and_regularizer_gradients_match_numerical_float64():
     r = rng.standard_normal(no_reg.forward(x).shape)
     errs = check_layer(no_reg, x)  # checks d sum(output * R); the ReLU's kinks are detected and skipped
     assert max(errs.values()) < 1e-6
-    # check_layer differentiates the output only, not regularization_loss(); so the L2 term is
-    # checked on its own: grads with the regularizer minus grads without = d(l2 * sum(k**2))/dk
+    # the L2 term on its own: grads with the regularizer minus grads without = d(l2 * sum(k**2))/dk
     layer = Conv2D(2, 3, 3, strides=2, padding="same", activation="relu", kernel_regularizer=0.05,
                    seed=0, dtype="float64")
     layer.set_weights(no_reg.get_weights())
@@ -211,6 +210,7 @@ def test_relu_and_regularizer_gradients_match_numerical_float64():
     no_reg.backward(r)
     np.testing.assert_allclose(layer.grads["kernel"] - no_reg.grads["kernel"], 2 * 0.05 * k, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.regularization_loss(), 0.05 * np.sum(k**2), rtol=1e-12)
+    assert max(check_layer(layer, x).values()) < 1e-6  # its objective includes regularization_loss()
 
 
 # -- bad inputs: each raises a clear error naming where, what was expected and what was given ----

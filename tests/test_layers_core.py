@@ -103,8 +103,10 @@ def test_dense_gradcheck_float64(activation):
 
 
 def test_dense_l2_gradient_is_derivative_of_penalised_objective_float64():
-    # check_layer differentiates sum(out * R) only, so the L2 term is checked here:
-    # grads["kernel"] must be d/dW [sum(out * R) + l2 * sum(W**2)].
+    # grads["kernel"] must be d/dW [sum(out * R) + l2 * sum(W**2)]; spelled out here, and
+    # check_layer (whose objective adds regularization_loss()) must agree.
+    assert max(check_layer(Dense(5, 4, "relu", kernel_regularizer=0.3, seed=1, dtype="float64"),
+                           _x((6, 5), seed=4, dtype=np.float64)).values()) < 1e-6
     layer = Dense(5, 4, activation="tanh", kernel_regularizer=0.1, seed=0, dtype="float64")
     x, r = _x((6, 5), seed=2, dtype=np.float64), _x((6, 4), seed=3, dtype=np.float64)
     layer.forward(x)
