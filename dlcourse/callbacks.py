@@ -115,10 +115,17 @@ class EarlyStopping(Callback):
             raise TypeError(f"{where}: expected monitor as a str such as 'val_loss', got {type(monitor).__name__}")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{where}: expected mode 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        if isinstance(patience, bool) or not isinstance(patience, int):
+            raise TypeError(f"{where}: expected patience as an int >= 0, got {patience!r}")
+        if patience < 0:
             raise ValueError(f"{where}: expected patience as an int >= 0, got {patience!r}")
-        if not isinstance(min_delta, (int, float)) or not math.isfinite(min_delta):
-            raise ValueError(f"{where}: expected a finite number for min_delta, got {min_delta!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)):
+            raise TypeError(f"{where}: expected min_delta as a finite number, got {min_delta!r}")
+        if not math.isfinite(min_delta):
+            raise ValueError(f"{where}: expected min_delta as a finite number, got {min_delta!r}")
+        if not isinstance(restore_best_weights, bool):
+            raise TypeError(f"{where}: expected restore_best_weights to be True or False, "
+                            f"got {type(restore_best_weights).__name__}")
         if mode == "auto":
             base = monitor.removeprefix("val_")
             if base == "loss":

@@ -37,6 +37,7 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from ._checks import _describe, as_rng, check_finite
 from .callbacks import Callback, History
+from .layers.base import Layer
 
 __all__ = ["Sequential"]
 
@@ -322,11 +323,7 @@ class Sequential:
 
     @staticmethod
     def _check_batch_size(batch_size, where: str, default: int = 32) -> int:
-        if batch_size is None:
-            return default
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise ValueError(f"{where}: expected batch_size as a positive int, got {batch_size!r}")
-        return int(batch_size)
+        return default if batch_size is None else _positive_int(batch_size, "batch_size", where)
 
     @staticmethod
     def _check_verbose(verbose, where: str) -> int:
@@ -422,8 +419,7 @@ class Sequential:
         """
         where = "Sequential.fit"
         self._require_compiled(where)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs <= 0:
-            raise ValueError(f"{where}: expected epochs as a positive int, got {epochs!r}")
+        epochs = _positive_int(epochs, "epochs", where)
         batch_size = self._check_batch_size(batch_size, where)
         verbose = self._check_verbose(verbose, where)
         if not isinstance(shuffle, (bool, np.bool_)):
@@ -445,7 +441,7 @@ class Sequential:
         n = len(x)
         steps = math.ceil(n / batch_size)
         history = History()
-        history.params = {"epochs": int(epochs), "steps": steps, "verbose": verbose}
+        history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
         callbacks = [history, *callbacks]
         for cb in callbacks:
             cb.set_model(self)
@@ -453,7 +449,7 @@ class Sequential:
         # Everything the hot loop needs is looked up once, here.
         layers = self.layers
         loss_fn, optimizer = self.loss, self.optimizer
-        params = [(layer, key) for layer, key in self.trainable_params]
+        params = self.trainable_params
         reg_layers = [layer for layer in layers if _adds_penalty(layer)]
         reversed_layers = layers[::-1]
         value_and_gradient = getattr(loss_fn, "value_and_gradient", None) or \
@@ -650,9 +646,17 @@ class Sequential:
         return f"Sequential([{inner}], name={self.name!r})"
 
 
+def _positive_int(value, name: str, where: str) -> int:
+    """``value`` as an int >= 1: ``TypeError`` for another type (2.5, True), ``ValueError`` for 0 or less."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: expected {name} as a positive int, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{where}: expected {name} as a positive int, got {value!r}")
+    return int(value)
+
+
 def _adds_penalty(layer) -> bool:
     """Whether ``layer.regularization_loss()`` can be non-zero (so the loop may skip the others)."""
-    from .layers.base import Layer
     if hasattr(layer, "kernel_regularizer"):
         return bool(layer.kernel_regularizer)
     return type(layer).regularization_loss is not Layer.regularization_loss

@@ -140,12 +140,17 @@ def test_http_error_status(server, tmp_path):
 
 @pytest.mark.parametrize("url, sha, text", [
     ("http://127.0.0.1/x", "abc", "expected sha256 as 64 hexadecimal digits, got 'abc'"),
-    ("http://127.0.0.1/x", None, "expected sha256 as 64 hexadecimal digits, got None"),
     ("ftp://example.org/x", SHA, "expected a URL with scheme http, https, file, got 'ftp://example.org/x'"),
 ])
 def test_bad_arguments(tmp_path, url, sha, text):
     with pytest.raises(ValueError, match="download: " + text.replace("(", r"\(").replace(")", r"\)")):
         download(url, tmp_path / "x", sha)
+
+
+def test_sha256_must_be_a_string(tmp_path):
+    with pytest.raises(TypeError, match=r"download: expected sha256 as 64 hexadecimal digits \(a str\), got None"):
+        download("http://127.0.0.1/x", tmp_path / "x", None)
+    assert list(tmp_path.iterdir()) == []  # rejected before touching the disk or the network
 
 
 def test_path_must_not_be_a_directory(tmp_path):

@@ -273,6 +273,14 @@ def test_early_stopping_bad_arguments():
         EarlyStopping(patience=-1)
     with pytest.raises(ValueError, match="EarlyStopping: cannot infer mode for monitor 'val_f1'"):
         EarlyStopping(monitor="val_f1")
+    with pytest.raises(TypeError, match="EarlyStopping: expected patience as an int >= 0, got 2.0"):
+        EarlyStopping(patience=2.0)
+    with pytest.raises(ValueError, match="EarlyStopping: expected min_delta as a finite number, got nan"):
+        EarlyStopping(min_delta=float("nan"))
+    with pytest.raises(TypeError, match="EarlyStopping: expected min_delta as a finite number, got '0.1'"):
+        EarlyStopping(min_delta="0.1")
+    with pytest.raises(TypeError, match="EarlyStopping: expected restore_best_weights to be True or False, got str"):
+        EarlyStopping(restore_best_weights="yes")
 
 
 def test_early_stopping_without_validation_data_is_explained(digits):
@@ -355,7 +363,8 @@ BAD_FIT = [
     ("wrong input width", dict(x=np.zeros((10, 63), "float32"), y=Y), ValueError,
      r"Sequential.fit: expected inputs with 64 features in the last axis \(dense has n_in=64\), got shape \(10, 63\)"),
     ("epochs 0", dict(x=X, y=Y, epochs=0), ValueError, r"Sequential.fit: expected epochs as a positive int, got 0"),
-    ("epochs float", dict(x=X, y=Y, epochs=2.5), ValueError, r"expected epochs as a positive int, got 2.5"),
+    ("epochs float", dict(x=X, y=Y, epochs=2.5), TypeError, r"expected epochs as a positive int, got 2.5"),
+    ("batch_size float", dict(x=X, y=Y, batch_size=32.0), TypeError, r"expected batch_size as a positive int, got 32.0"),
     ("batch_size 0", dict(x=X, y=Y, batch_size=0), ValueError,
      r"Sequential.fit: expected batch_size as a positive int, got 0"),
     ("batch_size negative", dict(x=X, y=Y, batch_size=-4), ValueError, r"expected batch_size as a positive int, got -4"),

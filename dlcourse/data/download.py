@@ -91,8 +91,12 @@ def download(url: str, path, sha256: str, timeout: float = 30.0, chunk_size: int
         The bytes arrived but their sha256 differs; nothing is written to ``path``.
     ValueError
         Malformed ``sha256`` or an unsupported URL scheme.
+    TypeError
+        ``sha256`` is not a string.
     """
-    if not isinstance(sha256, str) or not _HEX64.fullmatch(sha256.lower()):
+    if not isinstance(sha256, str):
+        raise TypeError(f"download: expected sha256 as 64 hexadecimal digits (a str), got {sha256!r}")
+    if not _HEX64.fullmatch(sha256.lower()):
         raise ValueError(f"download: expected sha256 as 64 hexadecimal digits, got {sha256!r}")
     sha256 = sha256.lower()
     scheme = urllib.parse.urlsplit(str(url)).scheme.lower()

@@ -21,6 +21,8 @@ __all__ = ["make_xor", "make_spirals", "make_moons", "make_sequence_task"]
 
 
 def _non_negative(value, where: str, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected {name} to be a finite number >= 0, got {type(value).__name__}")
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{where}: expected {name} to be a finite number >= 0, got {value}")
     return float(value)
