@@ -38,9 +38,11 @@ def _check_rate(value, name: str, where: str, low: float, high: float | None = N
     value = float(value)
     above = high is not None and (value > high if high_inclusive else value >= high)
     if not math.isfinite(value) or value < low or above:
-        bound = "" if high is None else (f", {high}]" if high_inclusive else f", {high})")
-        interval = f"[{low}{bound}" if high is not None else f">= {low}"
-        raise ValueError(f"{where}: expected {name} in {interval}, got {value}")
+        if high is None:
+            expected = f">= {low}"
+        else:
+            expected = f"in [{low}, {high}" + ("]" if high_inclusive else ")")
+        raise ValueError(f"{where}: expected {name} {expected}, got {value}")
     return value
 
 

@@ -94,6 +94,9 @@ def test_last_state_equals_last_of_sequence():
 def test_compute_output_shape():
     assert SimpleRNN(3, 5).compute_output_shape((7, 3)) == (5,)
     assert SimpleRNN(3, 5, return_sequences=True).compute_output_shape((7, 3)) == (7, 5)
+    assert SimpleRNN(3, 5).compute_output_shape((None, 3)) == (5,)  # any sequence length
+    with pytest.raises(ValueError, match=r"SimpleRNN.compute_output_shape: expected an input shape \(time, 3\), got \(7, 4\)"):
+        SimpleRNN(3, 5).compute_output_shape((7, 4))
     assert SimpleRNN(3, 5).count_params() == 3 * 5 + 5 * 5 + 5
 
 

@@ -68,7 +68,11 @@ class SimpleRNN(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """``(time, n_in)`` -> ``(time, units)`` with ``return_sequences``, else ``(units,)``."""
-        time = tuple(input_shape)[0]
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 2 or input_shape[-1] != self.n_in:
+            raise ValueError(f"SimpleRNN.compute_output_shape: expected an input shape (time, {self.n_in}), "
+                             f"got {input_shape}")
+        time = input_shape[0]
         return (time, self.units) if self.return_sequences else (self.units,)
 
     def forward(self, x, training: bool = False) -> np.ndarray:
