@@ -41,6 +41,8 @@ import tempfile
 
 import numpy as np
 
+from ._checks import check_positive_int
+
 __all__ = ["shard_sizes", "data_parallel_step", "mirrored_strategy_train"]
 
 
@@ -197,12 +199,20 @@ def mirrored_strategy_train(model_or_layers, loss, x, y, batch_size: int, learni
     loss = _loss_of(loss, where)
     spec = _dense_spec(layers, where)
     x, y = np.asarray(x), np.asarray(y)
-    if len(x) != len(y):
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
         raise ValueError(f"{where}: expected x and y with the same number of samples, got shapes {x.shape} and {y.shape}")
+    # Checked here, so a typo costs a clear message instead of a TensorFlow traceback from the subprocess.
+    batch_size = check_positive_int(batch_size, where, "batch_size")
+    epochs = check_positive_int(epochs, where, "epochs")
+    n_replicas = check_positive_int(n_replicas, where, "n_replicas")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
     weights = [w for layer in layers for w in layer.get_weights()]
     config = {"layers": spec, "loss": loss.name, "from_logits": loss.from_logits,
-              "batch_size": int(batch_size), "learning_rate": float(learning_rate), "epochs": int(epochs),
-              "n_replicas": int(n_replicas), "dtype": str(weights[0].dtype)}
+              "batch_size": batch_size, "learning_rate": float(learning_rate), "epochs": epochs,
+              "n_replicas": n_replicas, "dtype": str(weights[0].dtype)}
     with tempfile.TemporaryDirectory(prefix="dlcourse-mirrored-") as tmp:
         with open(os.path.join(tmp, "config.json"), "w") as f:
             json.dump(config, f)

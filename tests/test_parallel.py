@@ -130,6 +130,20 @@ def test_mirrored_strategy_needs_dense_stack():
                                          np.zeros((4, 8, 8)), np.zeros(4, int), 2, 0.1)
 
 
+@pytest.mark.parametrize("kwargs, exc, text", [
+    (dict(batch_size=0), ValueError, r"mirrored_strategy_train: expected batch_size to be an int >= 1, got 0"),
+    (dict(epochs=1.5), TypeError, r"mirrored_strategy_train: expected epochs to be an int >= 1, got float 1.5"),
+    (dict(n_replicas=0), ValueError, r"mirrored_strategy_train: expected n_replicas to be an int >= 1, got 0"),
+    (dict(learning_rate=0.0), ValueError, r"mirrored_strategy_train: expected a learning_rate > 0, got 0.0"),
+    (dict(learning_rate="0.1"), TypeError, r"mirrored_strategy_train: expected a learning_rate > 0, got str"),
+])
+def test_mirrored_strategy_rejects_bad_arguments_before_starting_tensorflow(digits, kwargs, exc, text):
+    x, y = digits
+    args = {**dict(batch_size=4, learning_rate=0.1, epochs=1, n_replicas=2), **kwargs}
+    with pytest.raises(exc, match=text):
+        parallel.mirrored_strategy_train(build(), "sparse_categorical_crossentropy", x[:8], y[:8], **args)
+
+
 def test_mirrored_strategy_matches_numpy_data_parallel(digits):
     """Keras on two logical CPUs (a subprocess, ~10-20 s) ends with the NumPy reference's weights."""
     x, y = digits
