@@ -2,7 +2,8 @@
 
 Parity: our weights are copied into the Keras layer with ``set_weights``; outputs and
 gradients (tf.GradientTape of sum(output * R) for a fixed random R) agree in float32 to
-rtol 1e-5, atol 1e-5 (entries are O(1) sums of up to 16 products).
+rtol 1e-5, atol 1e-6 (entries are O(1) sums of at most 8 products, so float32 rounding stays
+near 1e-7; the atol only covers entries that cancel to almost 0).
 Gradient checks: float64, dlcourse.gradcheck.check_layer, relative error < 1e-6.
 """
 import numpy as np
@@ -12,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 from dlcourse.gradcheck import check_layer, numerical_gradient, relative_error
 from dlcourse.layers.core import Activation, Dense, Dropout, Flatten, ReLU, Sigmoid, Softmax, Tanh
 
-RTOL, ATOL = 1e-5, 1e-5
+RTOL, ATOL = 1e-5, 1e-6
 ACTIVATIONS = [None, "relu", "sigmoid", "tanh", "softmax", "linear"]
 
 
