@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._checks import as_rng, check_int_array, check_positive_int
+from .._checks import as_float_array, as_rng, check_int_array, check_positive_int
 
 __all__ = ["train_test_split", "Standardizer", "one_hot", "minibatches"]
 
@@ -155,11 +155,7 @@ class Standardizer:
 
     @staticmethod
     def _as_array(x, where: str) -> np.ndarray:
-        x = np.asarray(x)
-        if x.dtype.kind in "iub":
-            x = x.astype(np.float32)
-        elif x.dtype.kind != "f":
-            raise TypeError(f"{where}: expected a real-valued numeric array, got dtype {x.dtype}")
+        x = as_float_array(x, where)  # float dtypes kept, integers become float32
         if x.ndim < 1:
             raise ValueError(f"{where}: expected an array (samples, features...), got a scalar")
         return x
