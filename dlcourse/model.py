@@ -565,6 +565,15 @@ class Sequential:
     def evaluate(self, x, y, batch_size: int | None = None, verbose="auto"):
         """Loss (with penalties, as Keras) and metrics on ``(x, y)`` in inference mode.
 
+        Parameters
+        ----------
+        x : ndarray, shape (n, ...)
+        y : ndarray, shape (n, ...), targets as for ``fit``
+        batch_size : int, default 32
+            Only changes how the work is split, not the result (batch losses are weighted by size).
+        verbose : "auto", 0, 1 or 2
+            0 prints nothing; otherwise one summary line.
+
         Returns
         -------
         list of float ``[loss, accuracy]``, or a float when the model has no metrics.
@@ -582,7 +591,19 @@ class Sequential:
         return result if self.metrics else result[0]
 
     def predict(self, x, batch_size: int | None = None, verbose="auto") -> np.ndarray:
-        """Outputs for ``x`` in inference mode (Dropout off), computed in batches of ``batch_size`` (32)."""
+        """Outputs for ``x`` in inference mode (Dropout off), computed in batches of ``batch_size`` (32).
+
+        Parameters
+        ----------
+        x : ndarray, shape (n, ...)
+        batch_size : int, default 32
+        verbose : "auto", 0, 1 or 2
+            Accepted for Keras compatibility; ``predict`` prints nothing.
+
+        Returns
+        -------
+        ndarray, shape (n, ...) of the last layer's output, e.g. (n, classes) probabilities
+        """
         where = "Sequential.predict"
         if not self.layers:
             raise ValueError(f"{where}: expected a model with at least one layer, got none")
