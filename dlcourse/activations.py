@@ -172,7 +172,11 @@ def softmax_backward(s, grad_out, axis: int = -1):
 
 
 def _check_axis(z: np.ndarray, axis: int, where: str) -> None:
-    if not -z.ndim <= axis < max(z.ndim, 1):
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{where}: expected axis as an int, got {type(axis).__name__}")
+    if z.ndim == 0:
+        raise ValueError(f"{where}: expected an array with at least one axis, got a scalar")
+    if not -z.ndim <= axis < z.ndim:
         raise ValueError(f"{where}: expected an axis in [{-z.ndim}, {z.ndim - 1}] for an array of shape {z.shape}, got axis={axis}")
 
 

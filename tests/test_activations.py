@@ -146,6 +146,13 @@ def test_softmax_rejects_bad_axis():
         A.softmax(np.ones((2, 3)), axis=2)
 
 
+def test_softmax_rejects_scalar_and_non_int_axis():
+    with pytest.raises(ValueError, match=r"softmax: expected an array with at least one axis, got a scalar"):
+        A.softmax(3.0)
+    with pytest.raises(TypeError, match=r"softmax: expected axis as an int, got float"):
+        A.softmax(np.ones((2, 3)), axis=1.0)
+
+
 def test_softmax_backward_rejects_mismatched_grad():
     with pytest.raises(ValueError, match=r"softmax_backward: expected grad_out of shape \(2, 3\).*got \(3, 2\)"):
         A.softmax_backward(np.ones((2, 3)) / 3, np.ones((3, 2)))
