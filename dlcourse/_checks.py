@@ -82,9 +82,10 @@ def check_float_dtype(dtype, where: str) -> np.dtype:
     """Return ``np.dtype(dtype)`` if it is a floating dtype, or raise ``TypeError``.
 
     Parameters and activations must be able to hold fractions: an integer layer would
-    truncate every update to zero.
+    truncate every update to zero. ``None`` means float32, Keras' default, not NumPy's
+    ``np.dtype(None)`` (float64).
     """
-    dt = np.dtype(dtype)
+    dt = np.dtype(np.float32 if dtype is None else dtype)
     if dt.kind != "f":
         raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dt}")
     return dt

@@ -184,6 +184,7 @@ def test_dense_keeps_keras_layout_attributes_and_dtype():
     assert d.forward(np.ones((2, 7), np.float32)).dtype == np.float64  # inputs are cast, as Keras autocasts
     assert d.forward(np.ones((2, 7), np.int64)).dtype == np.float64
     assert d.compute_output_shape((5, 7)) == (5, 3)
+    assert Dense(7, 3, dtype=None).dtype == np.float32  # Keras: dtype=None is the float32 default
     assert d.count_params() == 24
     np.testing.assert_array_equal(Dense(3, 2, seed=4).params["kernel"], Dense(3, 2, seed=4).params["kernel"])
 
