@@ -222,6 +222,10 @@ def test_one_hot():
         data.one_hot([-1, 0], 3)
     with pytest.raises(TypeError, match="one_hot: expected integer"):
         data.one_hot([0.5, 1.0], 3)
+    with pytest.raises(TypeError, match="one_hot: expected num_classes to be an int >= 1, got str '3'"):
+        data.one_hot([0, 1], "3")
+    with pytest.raises(ValueError, match="one_hot: expected num_classes to be an int >= 1, got 0"):
+        data.one_hot([], 0)
 
 
 # -- minibatches ---------------------------------------------------------------------------

@@ -175,6 +175,8 @@ def one_hot(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
     ``num_classes`` defaults to ``max(y) + 1``; pass it explicitly when a split might
     lack the highest class. Labels outside ``[0, num_classes)`` raise ``ValueError``.
     """
+    if num_classes is not None:
+        num_classes = check_positive_int(num_classes, "one_hot", "num_classes")
     labels = check_int_array(y, "one_hot", low=0, high=num_classes)
     if labels.ndim != 1:
         raise ValueError(f"one_hot: expected a 1-D array of labels (n,), got shape {labels.shape}")
