@@ -106,10 +106,15 @@ def check_l2_factor(value, where: str) -> float | None:
     return float(value)
 
 
-def as_rng(seed) -> np.random.Generator:
-    """Turn ``None``, an int or a ``numpy.random.Generator`` into a Generator."""
+def as_rng(seed, where: str | None = None) -> np.random.Generator:
+    """Turn ``None``, an int or a ``numpy.random.Generator`` into a Generator.
+
+    A Generator is returned as is (not copied), so a caller that passes one keeps
+    drawing from the same stream. ``where`` names the caller in the error message.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (int, np.integer)):
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
-    raise TypeError(f"seed: expected None, an int or a numpy.random.Generator, got {type(seed).__name__}")
+    prefix = f"{where}: expected seed as" if where else "seed: expected"
+    raise TypeError(f"{prefix} None, an int or a numpy.random.Generator, got {type(seed).__name__}")

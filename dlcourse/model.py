@@ -436,7 +436,7 @@ class Sequential:
             if not isinstance(cb, Callback):
                 raise TypeError(f"{where}: expected callbacks derived from dlcourse.callbacks.Callback, "
                                 f"got {type(cb).__name__}")
-        rng = as_rng(seed)
+        rng = as_rng(seed, where)
 
         n = len(x)
         steps = math.ceil(n / batch_size)

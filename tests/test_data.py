@@ -99,6 +99,7 @@ def test_sequence_task_majority_and_running():
 @pytest.mark.parametrize("call, exc, text", [
     (lambda: data.make_xor(0), ValueError, "make_xor: expected n to be an int >= 1, got 0"),
     (lambda: data.make_xor(5, noise=-1), ValueError, "make_xor: expected noise"),
+    (lambda: data.make_xor(4, seed="0"), TypeError, "make_xor: expected seed as None, an int or a numpy.random.Generator, got str"),
     (lambda: data.make_spirals(noise="high"), TypeError, "make_spirals: expected noise to be a finite number >= 0, got str"),
     (lambda: data.make_spirals(2, 3), ValueError, "make_spirals: expected n >= classes"),
     (lambda: data.make_spirals(10, 1), ValueError, "make_spirals: expected classes to be an int >= 2, got 1"),

@@ -241,6 +241,7 @@ def test_dense_backward_wrong_grad_shape():
     (dict(n_in=3, n_out=2, kernel_regularizer="l2"), TypeError, r"Dense: expected kernel_regularizer as an L2 factor \(float\) or None, got str"),
     (dict(n_in=3, n_out=2, kernel_regularizer=float("nan")), ValueError, r"Dense: expected kernel_regularizer >= 0 \(an L2 factor\), got nan"),
     (dict(n_in=3, n_out=2, dtype="int32"), TypeError, r"Dense: expected a floating dtype such as 'float32', got int32"),
+    (dict(n_in=3, n_out=2, seed="0"), TypeError, r"Dense: expected seed as None, an int or a numpy.random.Generator, got str"),
 ])
 def test_dense_rejects_bad_constructor_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):

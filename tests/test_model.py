@@ -388,6 +388,8 @@ BAD_FIT = [
     ("empty x", dict(x=X[:0], y=Y[:0]), ValueError, r"Sequential.fit: expected at least one example, got 0"),
     ("callback type", dict(x=X, y=Y, callbacks=[print]), TypeError,
      r"Sequential.fit: expected callbacks derived from dlcourse.callbacks.Callback"),
+    ("seed", dict(x=X, y=Y, seed=0.5), TypeError,
+     r"Sequential.fit: expected seed as None, an int or a numpy.random.Generator, got float"),
     ("verbose", dict(x=X, y=Y, verbose=3), ValueError, r"Sequential.fit: expected verbose in \{'auto', 0, 1, 2\}, got 3"),
 ]
 

@@ -86,7 +86,7 @@ def train_test_split(x, y, test_size=0.2, stratify: bool = True, seed=0):
     if not 1 <= n_test <= n - 1:
         raise ValueError(f"{where}: expected a split leaving at least one sample on each side, got {n_test} test samples of {n}")
 
-    rng = as_rng(seed)
+    rng = as_rng(seed, where)
     labels = _class_labels(y) if stratify else None
     if labels is None:
         order = rng.permutation(n)
@@ -207,7 +207,7 @@ def minibatches(x, y=None, batch_size: int = 32, shuffle: bool = True, seed=0, d
     where = "minibatches"
     x, y = _same_length(x, y, where)
     batch_size = check_positive_int(batch_size, where, "batch_size")
-    order = as_rng(seed).permutation(len(x)) if shuffle else None
+    order = as_rng(seed, where).permutation(len(x)) if shuffle else None
     # Checks above run now; the batches are produced lazily by the inner generator.
     return _batches(x, y, batch_size, order, drop_last)
 

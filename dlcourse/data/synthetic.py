@@ -54,7 +54,7 @@ def make_xor(n: int | None = None, noise: float = 0.1, seed=0, dtype="float32"):
         return _XOR_X.astype(dtype), _XOR_Y.astype(dtype)
     n = check_positive_int(n, "make_xor", "n")
     noise = _non_negative(noise, "make_xor", "noise")
-    rng = as_rng(seed)
+    rng = as_rng(seed, "make_xor")
     corner = rng.integers(0, 4, size=n)
     x = _XOR_X[corner] + noise * rng.standard_normal((n, 2))
     return x.astype(dtype), _XOR_Y[corner].astype(dtype)
@@ -77,7 +77,7 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=0, dty
     noise = _non_negative(noise, "make_spirals", "noise")
     if n < classes:
         raise ValueError(f"make_spirals: expected n >= classes so every arm has a point, got n={n}, classes={classes}")
-    rng = as_rng(seed)
+    rng = as_rng(seed, "make_spirals")
     sizes = np.full(classes, n // classes)
     sizes[: n % classes] += 1
     xs, ys = [], []
@@ -103,7 +103,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed=0, dtype="float32"):
     from sklearn.datasets import make_moons as _sk_make_moons
 
     # sklearn wants an int or RandomState; derive one from our seed deterministically.
-    random_state = int(as_rng(seed).integers(0, 2**31 - 1))
+    random_state = int(as_rng(seed, "make_moons").integers(0, 2**31 - 1))
     x, y = _sk_make_moons(n_samples=n, noise=noise, random_state=random_state)
     return x.astype(dtype), y.astype(np.int64)
 
@@ -135,7 +135,7 @@ def make_sequence_task(n: int = 1000, length: int = 11, seed=0, target: str = "m
     length = check_positive_int(length, "make_sequence_task", "length")
     if target not in ("majority", "running"):
         raise ValueError(f"make_sequence_task: expected target 'majority' or 'running', got {target!r}")
-    bits = as_rng(seed).integers(0, 2, size=(n, length))
+    bits = as_rng(seed, "make_sequence_task").integers(0, 2, size=(n, length))
     # ones - zeros after each step; the label is whether that balance is positive
     balance = np.cumsum(2 * bits - 1, axis=1)
     if target == "majority":

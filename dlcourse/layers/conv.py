@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import as_float_array, check_l2_factor, check_ndim, check_positive_int
+from .._checks import as_float_array, as_rng, check_l2_factor, check_ndim, check_positive_int
 from ..initializers import glorot_uniform, zeros
 from .base import Layer
 
@@ -268,7 +268,8 @@ class Conv2D(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = check_l2_factor(kernel_regularizer, where)
         kh, kw = self.kernel_size
-        self.params["kernel"] = glorot_uniform((kh, kw, self.c_in, self.filters), seed=seed, dtype=self.dtype)
+        self.params["kernel"] = glorot_uniform((kh, kw, self.c_in, self.filters), seed=as_rng(seed, where),
+                                              dtype=self.dtype)
         if self.use_bias:
             self.params["bias"] = zeros((self.filters,), dtype=self.dtype)
 

@@ -66,7 +66,7 @@ class Dense(Layer):
         self.activation = None if activation is None else self._act.name
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = check_l2_factor(kernel_regularizer, "Dense")
-        self.params["kernel"] = glorot_uniform((self.n_in, self.units), seed=seed, dtype=self.dtype)
+        self.params["kernel"] = glorot_uniform((self.n_in, self.units), seed=as_rng(seed, "Dense"), dtype=self.dtype)
         if self.use_bias:
             self.params["bias"] = zeros((self.units,), dtype=self.dtype)
 
@@ -178,7 +178,7 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: expected rate in [0, 1), got {rate}")
         self.rate = float(rate)
         self.seed = seed
-        self._rng = as_rng(seed)
+        self._rng = as_rng(seed, "Dropout")
 
     def forward(self, x, training: bool = False) -> np.ndarray:
         x = _float_input(x, "Dropout.forward")

@@ -51,7 +51,7 @@ class Embedding(Layer):
         self.vocab_size = check_positive_int(vocab_size, where, "vocab_size")
         self.dim = check_positive_int(dim, where, "dim")
         self.params = {
-            "embeddings": random_uniform((self.vocab_size, self.dim), seed=as_rng(seed), dtype=self.dtype),
+            "embeddings": random_uniform((self.vocab_size, self.dim), seed=as_rng(seed, where), dtype=self.dtype),
         }
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:

@@ -59,7 +59,7 @@ class SimpleRNN(Layer):
                             f"got {type(return_sequences).__name__}")
         self.return_sequences = bool(return_sequences)
         # One generator for both random initializers, so one seed fixes the whole layer.
-        rng = as_rng(seed)
+        rng = as_rng(seed, where)
         self.params = {
             "kernel": glorot_uniform((self.n_in, self.units), seed=rng, dtype=self.dtype),
             "recurrent_kernel": orthogonal((self.units, self.units), seed=rng, dtype=self.dtype),
