@@ -261,8 +261,10 @@ class Sequential:
             raise TypeError(f"{where}: expected {label}y as a numeric array, got {type(y).__name__} ({exc})") from None
         if y.dtype.kind == "b":
             y = y.astype(np.float32)
-        if y.dtype.kind not in "fiu" or y.ndim == 0:
-            raise TypeError(f"{where}: expected {label}y as a numeric array with a batch axis, got {_describe(y)}")
+        if y.dtype.kind not in "fiu":
+            raise TypeError(f"{where}: expected {label}y as a real-valued numeric array, got {_describe(y)}")
+        if y.ndim == 0:
+            raise ValueError(f"{where}: expected {label}y as an array with a batch axis, got a scalar")
         if y.dtype.kind == "f":
             check_finite(y, f"{where}: {label}y")
         if len(x) != len(y):
