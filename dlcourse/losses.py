@@ -72,12 +72,22 @@ class Loss:
 
     # -- public interface ---------------------------------------------------
     def __call__(self, y_true, y_pred) -> float:
-        """The loss value: mean over the batch of the per-sample losses."""
+        """The loss value: mean over the batch of the per-sample losses.
+
+        Parameters
+        ----------
+        y_true : array, shape of ``y_pred`` (``(batch,)`` class ids for the sparse loss)
+        y_pred : array, shape ``(batch, ...)``, e.g. ``(batch, classes)`` or ``(batch, 1)``
+
+        Returns
+        -------
+        float
+        """
         t, p = self._prepare(y_true, y_pred)
         return self._value(t, p)
 
     def gradient(self, y_true, y_pred) -> np.ndarray:
-        """d(loss value)/d(y_pred): same shape and dtype as ``y_pred``."""
+        """d(loss value)/d(y_pred): an array of the same shape and dtype as ``y_pred`` (arguments as ``__call__``)."""
         t, p = self._prepare(y_true, y_pred)
         return self._gradient(t, p)
 
