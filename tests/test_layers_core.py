@@ -226,6 +226,13 @@ def test_dense_backward_before_forward():
         Dense(4, 2).backward(np.ones((3, 2)))
 
 
+def test_backward_rejects_non_numeric_grad_out():
+    d = Dense(4, 2)
+    d.forward(np.ones((3, 4)))
+    with pytest.raises(TypeError, match=r"Dense.backward: expected a real-valued grad_out, got dtype <U1"):
+        d.backward(np.full((3, 2), "a"))
+
+
 def test_dense_backward_wrong_grad_shape():
     d = Dense(4, 2)
     d.forward(np.ones((3, 4)))

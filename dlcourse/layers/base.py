@@ -55,8 +55,10 @@ class Layer:
         return self._cache
 
     def _check_grad_out(self, grad_out, expected_shape) -> np.ndarray:
-        """Check that the upstream gradient has the shape of this layer's last output."""
+        """Check that the upstream gradient is numeric and has the shape of this layer's last output."""
         g = np.asarray(grad_out)
+        if g.dtype.kind not in "fiu":
+            raise TypeError(f"{type(self).__name__}.backward: expected a real-valued grad_out, got dtype {g.dtype}")
         if g.shape != tuple(expected_shape):
             raise ValueError(
                 f"{type(self).__name__}.backward: expected grad_out of shape {tuple(expected_shape)} "
