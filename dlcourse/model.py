@@ -48,20 +48,24 @@ def _is_layer(obj) -> bool:
     return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
 
 
-def _as_input_array(x, where: str) -> np.ndarray:
-    """Float arrays pass through; integer arrays too (Embedding wants ids, Dense casts)."""
+def _as_input_array(a, where: str, what: str = "x") -> np.ndarray:
+    """Check ``a`` (inputs or targets) once: numeric, finite, with a batch axis.
+
+    Float and integer arrays pass through (Embedding wants integer ids, Dense casts);
+    booleans become float32.
+    """
     try:
-        arr = np.asarray(x)
+        arr = np.asarray(a)
     except Exception as exc:  # ragged lists
-        raise TypeError(f"{where}: expected a numeric array, got {type(x).__name__} ({exc})") from None
+        raise TypeError(f"{where}: expected {what} as a numeric array, got {type(a).__name__} ({exc})") from None
     if arr.dtype.kind == "b":
         arr = arr.astype(np.float32)
     if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{where}: expected a real-valued numeric array, got {_describe(arr)}")
+        raise TypeError(f"{where}: expected {what} as a real-valued numeric array, got {_describe(arr)}")
     if arr.ndim == 0:
-        raise ValueError(f"{where}: expected an array with a batch axis, got a scalar")
+        raise ValueError(f"{where}: expected {what} as an array with a batch axis, got a scalar")
     if arr.dtype.kind == "f":
-        check_finite(arr, where)
+        check_finite(arr, f"{where}: {what}")
     return arr
 
 
@@ -254,19 +258,8 @@ class Sequential:
 
     def _check_xy(self, x, y, where: str, label: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Validate a dataset once: types, finiteness, matching batch sizes, shapes vs the model."""
-        x = _as_input_array(x, f"{where}: {label}x")
-        try:
-            y = np.asarray(y)
-        except Exception as exc:
-            raise TypeError(f"{where}: expected {label}y as a numeric array, got {type(y).__name__} ({exc})") from None
-        if y.dtype.kind == "b":
-            y = y.astype(np.float32)
-        if y.dtype.kind not in "fiu":
-            raise TypeError(f"{where}: expected {label}y as a real-valued numeric array, got {_describe(y)}")
-        if y.ndim == 0:
-            raise ValueError(f"{where}: expected {label}y as an array with a batch axis, got a scalar")
-        if y.dtype.kind == "f":
-            check_finite(y, f"{where}: {label}y")
+        x = _as_input_array(x, where, f"{label}x")
+        y = _as_input_array(y, where, f"{label}y")
         if len(x) != len(y):
             raise ValueError(f"{where}: expected {label}x and {label}y with the same number of examples, "
                              f"got {len(x)} and {len(y)}")
@@ -611,7 +604,7 @@ class Sequential:
             raise ValueError(f"{where}: expected a model with at least one layer, got none")
         batch_size = self._check_batch_size(batch_size, where)
         self._check_verbose(verbose, where)
-        x = _as_input_array(x, f"{where}: x")
+        x = _as_input_array(x, where)
         if len(x) == 0:
             raise ValueError(f"{where}: expected at least one example, got 0")
         self._check_input_shape(x, where)

@@ -387,7 +387,7 @@ BAD_FIT = [
      r"Sequential.fit: expected y as a real-valued numeric array, got array of shape \(10,\) and dtype <U3"),
     ("scalar y", dict(x=X, y=3), ValueError, r"Sequential.fit: expected y as an array with a batch axis, got a scalar"),
     ("string x", dict(x=np.array([["a"] * 64] * 10), y=Y), TypeError,
-     r"Sequential.fit: x: expected a real-valued numeric array, got array of shape \(10, 64\)"),
+     r"Sequential.fit: expected x as a real-valued numeric array, got array of shape \(10, 64\)"),
     ("empty x", dict(x=X[:0], y=Y[:0]), ValueError, r"Sequential.fit: expected at least one example, got 0"),
     ("callback type", dict(x=X, y=Y, callbacks=[print]), TypeError,
      r"Sequential.fit: expected callbacks derived from dlcourse.callbacks.Callback"),
