@@ -9,6 +9,12 @@ value per sample (for MSE and binary cross-entropy the mean over the last axis; 
 the categorical cross-entropies the sum over the class axis), then the mean over all
 samples. The gradient therefore carries that 1/N factor.
 
+``sample_weight`` (shape ``(batch,)``) multiplies each sample's loss before that mean,
+and the divisor stays the number of per-sample losses, *not* the sum of the weights:
+Keras' ``"sum_over_batch_size"`` reduction (``keras/src/losses/loss.py``,
+``reduce_weighted_values`` then ``reduce_values``: ``sum(values * w) / prod(shape)``).
+Each sample's gradient row is scaled by its weight.
+
 Probabilities are treated as Keras treats them, because that is what makes the
 numbers equal (see ``keras/src/backend/tensorflow/nn.py``):
 
@@ -71,33 +77,79 @@ class Loss:
         self.from_logits = bool(from_logits)
 
     # -- public interface ---------------------------------------------------
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         """The loss value: mean over the batch of the per-sample losses.
 
         Parameters
         ----------
         y_true : array, shape of ``y_pred`` (``(batch,)`` class ids for the sparse loss)
         y_pred : array, shape ``(batch, ...)``, e.g. ``(batch, classes)`` or ``(batch, 1)``
+        sample_weight : array, shape ``(batch,)`` (or ``(batch, 1)``), optional
+            Non-negative finite weight per sample (for ``y_pred`` of shape ``(batch, steps,
+            classes)``: per loss value, shape ``(batch, steps)``, as Keras). The weighted sum of the per-sample
+            losses is divided by their number, not by the sum of the weights (Keras'
+            ``"sum_over_batch_size"``).
 
         Returns
         -------
         float
         """
         t, p = self._prepare(y_true, y_pred)
-        return self._value(t, p)
+        if sample_weight is None:
+            return self._value(t, p)
+        w = self._sample_weight(sample_weight, p)
+        per = self._per_sample(t, p)
+        return float(np.sum(per * w) / per.size)
 
-    def gradient(self, y_true, y_pred) -> np.ndarray:
+    def gradient(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
         """d(loss value)/d(y_pred): an array of the same shape and dtype as ``y_pred`` (arguments as ``__call__``)."""
         t, p = self._prepare(y_true, y_pred)
-        return self._gradient(t, p)
+        if sample_weight is None:
+            return self._gradient(t, p)
+        return self._weighted_gradient(self._gradient(t, p), self._sample_weight(sample_weight, p))
 
-    def value_and_gradient(self, y_true, y_pred) -> tuple[float, np.ndarray]:
+    def value_and_gradient(self, y_true, y_pred, sample_weight=None) -> tuple[float, np.ndarray]:
         """Both at once, validating the inputs only once (what a training step needs)."""
         t, p = self._prepare(y_true, y_pred)
-        return self._both(t, p)
+        if sample_weight is None:
+            return self._both(t, p)
+        w = self._sample_weight(sample_weight, p)
+        per = self._per_sample(t, p)
+        value = float(np.sum(per * w) / per.size)
+        return value, self._weighted_gradient(self._gradient(t, p), w)
 
     def _both(self, t, p) -> tuple[float, np.ndarray]:
         return self._value(t, p), self._gradient(t, p)
+
+    # -- sample weights, shared by every loss --------------------------------
+    def _sample_weight(self, sample_weight, p: np.ndarray) -> np.ndarray:
+        """Validate weights: one non-negative finite number per sample, cast to ``p``'s dtype."""
+        where = self._where()
+        if p.ndim < 2:
+            raise ValueError(f"{where}: expected y_pred of shape (batch, ...) with at least 2 axes when "
+                             f"sample_weight is given, got shape {p.shape}")
+        w = as_float_array(sample_weight, f"{where}: sample_weight", dtype=p.dtype)
+        if w.ndim == p.ndim and w.shape[-1] == 1:
+            w = w[..., 0]  # Keras squeezes (batch, 1) to the per-sample losses' rank
+        if w.shape != p.shape[:-1]:
+            shape = "(" + ", ".join(map(str, p.shape[:-1])) + ("," if p.ndim == 2 else "") + ")"
+            raise ValueError(f"{where}: expected sample_weight of shape {shape} (one weight per loss value: "
+                             f"y_pred {p.shape} without its last axis), got {w.shape}")
+        if not np.isfinite(w).all():
+            raise ValueError(f"{where}: expected finite sample_weight, got NaN/inf")
+        if (w < 0).any():
+            raise ValueError(f"{where}: expected non-negative sample_weight, got a minimum of {w.min():.4g}")
+        return w
+
+    @staticmethod
+    def _weighted_gradient(g: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Each loss value depends only on its own row of y_pred, so that row's gradient just scales by w_i."""
+        g *= w[..., None]
+        return g
+
+    def _per_sample(self, t, p) -> np.ndarray:
+        """The unreduced losses, shape ``y_pred.shape[:-1]`` (Keras' ``reduction=None``)."""
+        return _squared_error_per_sample(t, p)  # MeanSquaredError's; the others override it
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(from_logits={self.from_logits})"
@@ -160,6 +212,12 @@ class Loss:
 
     def _gradient(self, t, p) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _squared_error_per_sample(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of the squared error: MeanSquaredError's per-sample loss."""
+    d = p - t
+    return np.mean(d * d, axis=-1)
 
 
 class MeanSquaredError(Loss):
@@ -229,6 +287,16 @@ class BinaryCrossentropy(Loss):
             per = -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
         return float(np.mean(per))
 
+    def _per_sample(self, t, p) -> np.ndarray:
+        if self.from_logits:
+            with np.errstate(under="ignore"):
+                per = np.maximum(p, 0) - p * t + np.log1p(np.exp(-np.abs(p)))
+        else:
+            lo, hi = _clip_bounds(p.dtype)
+            pc = np.clip(p, lo, hi)
+            per = -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
+        return np.mean(per, axis=-1)
+
     def _gradient(self, t, p) -> np.ndarray:
         scale = np.asarray(1.0 / p.size, p.dtype)
         if self.from_logits:
@@ -281,6 +349,13 @@ class CategoricalCrossentropy(Loss):
 
     def _gradient(self, t, p) -> np.ndarray:
         return self._both(t, p)[1]
+
+    def _per_sample(self, t, p) -> np.ndarray:
+        if self.from_logits:
+            return np.sum(t * (_logsumexp(p) - p), axis=-1)
+        lo, hi = _clip_bounds(p.dtype)
+        q = p / p.sum(axis=-1, keepdims=True)
+        return -np.sum(t * np.log(np.clip(q, lo, hi)), axis=-1)
 
     def _both(self, t, p):
         n = p.size // p.shape[-1]
@@ -342,6 +417,10 @@ class SparseCategoricalCrossentropy(Loss):
 
     def _gradient(self, y, p) -> np.ndarray:
         return self._both(y, p)[1]
+
+    def _per_sample(self, y, p) -> np.ndarray:
+        x2 = self._logits(p).reshape(y.size, -1)
+        return (_logsumexp(x2)[:, 0] - x2[np.arange(y.size), y.reshape(-1)]).reshape(y.shape)
 
     def _both(self, y, p, grad=True):
         x = self._logits(p)

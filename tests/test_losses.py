@@ -217,3 +217,87 @@ def test_get_rejects_unknown_names_and_types():
         L.get("hinge")
     with pytest.raises(TypeError, match=r"losses.get: expected a loss name \(str\) or a Loss, got NoneType"):
         L.get(None)
+
+
+# -- sample_weight -------------------------------------------------------------------
+
+def _weights(shape, seed=1, dtype=np.float32):
+    w = np.random.default_rng(seed).uniform(0.0, 3.0, size=shape).astype(dtype)
+    w[0] = 0.0  # a zero weight must silence that sample entirely
+    return w
+
+
+@pytest.mark.parametrize("cls,kind,from_logits", CASES_LOGITS)
+@pytest.mark.parametrize("shape", [(8, 3), (4, 2, 6)])
+@pytest.mark.parametrize("clip", [False, True])
+def test_sample_weight_matches_keras(tf_keras, cls, kind, from_logits, shape, clip):
+    """Value and gradient (tf.GradientTape) with sample_weight; float32, rtol 1e-5, atol 1e-6 * max|grad|.
+
+    One weight per loss value: shape (batch,) for 2-D predictions, (batch, steps) for 3-D ones.
+    """
+    tf, keras = tf_keras
+    ours = cls() if cls is L.MeanSquaredError else cls(from_logits=from_logits)
+    y_true, probs, logits = _data(kind, shape, clip=clip)
+    p = logits if from_logits else probs
+    w = _weights(shape[:-1])
+    v = tf.Variable(p)
+    with tf.GradientTape() as tape:
+        out = _keras_loss(keras, ours)(tf.constant(y_true), v, sample_weight=tf.constant(w))
+    grad = tape.gradient(out, v).numpy()
+    value, our_grad = ours.value_and_gradient(y_true, p, sample_weight=w)
+    assert value == pytest.approx(float(out), rel=RTOL)
+    assert ours(y_true, p, sample_weight=w) == value
+    assert our_grad.shape == p.shape and our_grad.dtype == p.dtype
+    np.testing.assert_allclose(our_grad, grad, rtol=RTOL, atol=1e-6 * np.abs(grad).max())
+    np.testing.assert_array_equal(ours.gradient(y_true, p, sample_weight=w), our_grad)
+    assert not our_grad[0].any()  # weight 0: no gradient for that sample
+
+
+def test_sample_weight_divides_by_the_count_not_the_weight_sum():
+    """Keras' sum_over_batch_size: sum(w * loss_i) / batch, so doubling every weight doubles the loss."""
+    y, p = np.array([[0.0], [1.0], [2.0], [3.0]]), np.zeros((4, 1))
+    mse = L.MeanSquaredError()
+    w = np.array([1.0, 0.0, 2.0, 0.5])
+    assert mse(y, p, sample_weight=w) == pytest.approx((0 + 0 + 2 * 4 + 0.5 * 9) / 4, rel=1e-15)
+    assert mse(y, p, sample_weight=2 * w) == pytest.approx(2 * mse(y, p, sample_weight=w), rel=1e-15)
+    assert mse(y, p, sample_weight=np.ones(4)) == mse(y, p)
+    np.testing.assert_array_equal(mse.gradient(y, p, sample_weight=np.ones(4)), mse.gradient(y, p))
+    # (batch, 1) weights are squeezed, as Keras does
+    assert mse(y, p, sample_weight=w[:, None]) == mse(y, p, sample_weight=w)
+
+
+@pytest.mark.parametrize("cls,kind,from_logits", CASES_LOGITS)
+@settings(max_examples=8, deadline=None)
+@given(batch=st.integers(1, 5), classes=st.integers(2, 5), seed=st.integers(0, 2**16))
+def test_weighted_gradient_is_derivative_of_weighted_value_float64(cls, kind, from_logits, batch, classes, seed):
+    ours = cls() if cls is L.MeanSquaredError else cls(from_logits=from_logits)
+    y_true, probs, logits = _data(kind, (batch, classes), seed=seed, dtype=np.float64)
+    p = logits if from_logits else probs
+    if not from_logits and kind != "mse":
+        p = np.clip(p, 1e-3, 1 - 1e-3)
+    p = p.copy()
+    w = np.random.default_rng(seed).uniform(0.1, 3.0, size=batch)
+    num = numerical_gradient(lambda: ours(y_true, p, sample_weight=w), p)
+    assert relative_error(ours.gradient(y_true, p, sample_weight=w), num) < 1e-6
+
+
+@pytest.mark.parametrize("sample_weight,exc,match", [
+    (np.ones(3), ValueError, r"expected sample_weight of shape \(4,\).*got \(3,\)"),
+    (np.ones((4, 2)), ValueError, r"expected sample_weight of shape \(4,\).*got \(4, 2\)"),
+    (np.ones((1, 4)), ValueError, r"expected sample_weight of shape \(4,\).*got \(1, 4\)"),
+    (np.array([1.0, -0.5, 1.0, 1.0]), ValueError, "expected non-negative sample_weight"),
+    (np.array([1.0, np.nan, 1.0, 1.0]), ValueError, "expected finite sample_weight"),
+    (np.array([1.0, np.inf, 1.0, 1.0]), ValueError, "expected finite sample_weight"),
+    (np.array(["a", "b", "c", "d"]), TypeError, "sample_weight"),
+])
+def test_bad_sample_weight_raises_a_clear_error(sample_weight, exc, match):
+    loss = L.CategoricalCrossentropy()
+    y, p = np.eye(3)[[0, 1, 2, 0]], np.full((4, 3), 1 / 3)
+    for call in (loss, loss.gradient, loss.value_and_gradient):
+        with pytest.raises(exc, match=match):
+            call(y, p, sample_weight=sample_weight)
+
+
+def test_sample_weight_needs_a_batch_of_rows():
+    with pytest.raises(ValueError, match="at least 2 axes when sample_weight is given"):
+        L.MeanSquaredError()(np.zeros(3), np.zeros(3), sample_weight=np.ones(3))
