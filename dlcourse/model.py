@@ -17,6 +17,14 @@ smaller), computed on the forward pass *before* each update, with the layers' L2
 penalties included; ``"accuracy"`` means binary, sparse categorical or categorical
 accuracy depending on the shapes of targets and predictions, exactly as Keras decides.
 
+Weights, as Keras 3 uses them: ``fit(class_weight={class: weight})`` turns into one weight
+per example (``data_adapter_utils.class_weight_to_sample_weights``: the class is the
+argmax of one-hot targets, else the rounded label; classes not in the dict weigh 1);
+``sample_weight`` gives them directly. A batch loss is then ``sum(w_i * loss_i) / batch``
+(divided by the batch size, not by the sum of the weights), and that weighted loss is what
+is logged and differentiated. ``"accuracy"`` stays unweighted, as Keras' ``metrics=``
+(only ``weighted_metrics=`` would weigh it).
+
 One shortcut, exact and worth learning: when the last step is a softmax and the loss
 is a cross-entropy, dloss/dlogits simplifies to ``(p - y) / batch`` (``p * sum(y) - y``
 in general). ``fit`` then starts backpropagation from the logits instead of forming
@@ -357,6 +365,66 @@ class Sequential:
             return float(hits.reshape(len(hits), -1).mean(1).sum())
         return float(np.count_nonzero(hits))
 
+    def _example_weights(self, y, out, class_weight, sample_weight, where: str):
+        """One weight per loss value (shape ``out.shape[:-1]``, in ``out``'s dtype), or None.
+
+        ``class_weight`` follows Keras' ``class_weight_to_sample_weights``: one-hot (or
+        soft) targets give their argmax, a (n, 1) column is squeezed, labels are rounded;
+        a class missing from the dict weighs 1.0.
+        """
+        if class_weight is None and sample_weight is None:
+            return None
+        n = len(y)
+        per_value = (n,) + out.shape[1:-1]  # the shape of the unreduced losses
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(f"{where}: expected class_weight or sample_weight, got both (Keras allows one)")
+            if not isinstance(class_weight, dict):
+                raise TypeError(f"{where}: expected class_weight as a dict {{class index: weight}}, "
+                                f"got {type(class_weight).__name__}")
+            n_classes = max(out.shape[-1], 2)  # one sigmoid unit: classes 0 and 1
+            table = np.ones(n_classes, dtype=out.dtype)
+            for k, v in class_weight.items():
+                if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+                    raise TypeError(f"{where}: expected class_weight keys as int class indices, got {k!r}")
+                if not 0 <= k < n_classes:
+                    raise ValueError(f"{where}: expected class_weight keys in [0, {n_classes}) (the classes of a "
+                                     f"{out.shape[-1]}-unit output), got unknown class {k}")
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                    raise TypeError(f"{where}: expected class_weight values as numbers, got {v!r} for class {k}")
+                if not (math.isfinite(v) and v >= 0):
+                    raise ValueError(f"{where}: expected class_weight values finite and >= 0, got {v!r} for class {k}")
+                table[int(k)] = v
+            ids = y
+            if y.ndim == out.ndim:  # one-hot rows or a column of labels; else labels already
+                ids = y.argmax(-1) if y.shape[-1] != 1 else y[..., 0]
+            if ids.ndim != 1:
+                raise ValueError(f"{where}: expected class_weight with one class per example (targets of shape "
+                                 f"(n,), (n, 1) or one-hot (n, classes)), got targets of shape {y.shape}; "
+                                 f"pass sample_weight of shape {per_value} instead")
+            ids = np.round(ids).astype(np.int64) if ids.dtype.kind == "f" else ids.astype(np.int64, copy=False)
+            if ids.min() < 0 or ids.max() >= n_classes:
+                raise ValueError(f"{where}: expected class labels in [0, {n_classes}) for class_weight, "
+                                 f"got values in [{ids.min()}, {ids.max()}]")
+            return table[ids]
+        try:
+            w = np.asarray(sample_weight)
+        except Exception as exc:
+            raise TypeError(f"{where}: expected sample_weight as a numeric array, got {type(sample_weight).__name__} ({exc})") from None
+        if w.dtype.kind not in "fiub":
+            raise TypeError(f"{where}: expected sample_weight as a real-valued numeric array, got {_describe(w)}")
+        if w.ndim == len(per_value) + 1 and w.shape[-1] == 1:
+            w = w[..., 0]
+        if w.shape != per_value:
+            raise ValueError(f"{where}: expected sample_weight of shape {per_value} (one weight per example), "
+                             f"got {w.shape}")
+        w = w.astype(out.dtype)
+        if not np.isfinite(w).all():
+            raise ValueError(f"{where}: expected finite sample_weight, got NaN/inf")
+        if (w < 0).any():
+            raise ValueError(f"{where}: expected non-negative sample_weight, got a minimum of {w.min():.4g}")
+        return w
+
     def _fused_start(self):
         """Where backpropagation may start from the logits, or None for the general path.
 
@@ -385,7 +453,7 @@ class Sequential:
 
     # -- fit ----------------------------------------------------------------------
     def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None, shuffle: bool = True,
-            seed=0, verbose="auto", callbacks=None) -> History:
+            seed=0, verbose="auto", callbacks=None, class_weight=None, sample_weight=None) -> History:
         """Train with minibatch gradient descent; return a ``History``.
 
         Parameters
@@ -406,6 +474,14 @@ class Sequential:
             1/"auto": a progress bar per epoch; 2: one line per epoch; 0: silent.
         callbacks : list of Callback, optional
             E.g. ``[EarlyStopping(patience=3, restore_best_weights=True)]``.
+        class_weight : dict {int: float}, optional
+            Weight of each class's examples in the training loss (Keras' semantics:
+            the class of a one-hot target is its argmax, labels are rounded, classes not
+            listed weigh 1.0; keys must be classes of the output). Not with ``sample_weight``.
+        sample_weight : ndarray, shape (n,) (or (n, 1)), optional
+            Non-negative weight of each example in the training loss. A batch loss is
+            ``sum(w_i * loss_i) / batch``, as Keras' ``"sum_over_batch_size"``; accuracy
+            and the validation loss stay unweighted.
 
         Returns
         -------
@@ -420,6 +496,8 @@ class Sequential:
         if not isinstance(shuffle, (bool, np.bool_)):
             raise TypeError(f"{where}: expected shuffle to be True or False, got {type(shuffle).__name__}")
         x, y = self._check_xy(x, y, where)
+        out = self._forward(x[:1], training=False)
+        weights = self._example_weights(y, out, class_weight, sample_weight, where)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 got = (f"a {type(validation_data).__name__} of length {len(validation_data)}"
@@ -455,7 +533,11 @@ class Sequential:
             fused_backward = _backward_from_logits(layers[last_index]) if fused_inside else None
             # the layers below the softmax/sigmoid, top to bottom
             fused_rest = layers[last_index - 1::-1] if last_index > 0 else []
-        out_shape = self._forward(x[:1], training=False).shape
+        out_shape = out.shape
+        if weights is not None:
+            weighted_vg = getattr(loss_fn, "value_and_gradient", None) or \
+                (lambda t, p, sample_weight: (float(loss_fn(t, p, sample_weight=sample_weight)),
+                                              loss_fn.gradient(t, p, sample_weight=sample_weight)))
         track_acc = bool(self.metrics)
         acc_kind = self._accuracy_kind(y, out_shape) if track_acc else None
         acc_key = self.metrics[0] if track_acc else None
@@ -475,8 +557,9 @@ class Sequential:
             if shuffle:
                 order = rng.permutation(n)
                 xs, ys = x[order], y[order]  # one gather per epoch; batches are then views
+                ws = weights[order] if weights is not None else None
             else:
-                xs, ys = x, y
+                xs, ys, ws = x, y, weights
             loss_sum = 0.0
             correct = 0.0
             seen = 0
@@ -491,12 +574,15 @@ class Sequential:
                     a = layer.forward(a, training=True)
 
                 # loss and dloss/d(output): the shortcut from the logits, or the general path
+                wb = None if ws is None else ws[start:start + batch_size]
                 if fused is None:
-                    batch_loss, g = value_and_gradient(yb, a)
+                    batch_loss, g = value_and_gradient(yb, a) if wb is None else \
+                        weighted_vg(yb, a, sample_weight=wb)
                     for layer in reversed_layers:
                         g = layer.backward(g)
                 else:
-                    batch_loss, g = _logit_value_and_gradient(fused_kind, yb, a, sparse)
+                    batch_loss, g = _logit_value_and_gradient(fused_kind, yb, a, sparse) if wb is None else \
+                        _weighted_logit_value_and_gradient(fused_kind, yb, a, sparse, wb)
                     if fused_inside:
                         g = fused_backward(g)
                     for layer in fused_rest:
@@ -536,8 +622,11 @@ class Sequential:
         return history
 
     # -- evaluate / predict ----------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size: int) -> list[float]:
-        """Mean loss (batch losses weighted by size, penalties included) and metrics, training=False."""
+    def _evaluate_arrays(self, x, y, batch_size: int, weights=None) -> list[float]:
+        """Mean loss (batch losses weighted by size, penalties included) and metrics, training=False.
+
+        ``weights`` (one per example) weigh the loss only, as Keras' ``evaluate(sample_weight=...)``.
+        """
         n = len(x)
         out_shape = None
         loss_sum = correct = 0.0
@@ -549,7 +638,9 @@ class Sequential:
             if out_shape is None:
                 out_shape = out.shape
                 acc_kind = self._accuracy_kind(y, out_shape) if self.metrics else None
-            loss_sum += (float(self.loss(yb, out)) + reg) * len(xb)
+            value = self.loss(yb, out) if weights is None else \
+                self.loss(yb, out, sample_weight=weights[start:start + batch_size])
+            loss_sum += (float(value) + reg) * len(xb)
             if acc_kind is not None:
                 correct += self._count_correct(acc_kind, yb, out)
         result = [float(loss_sum / n)]
@@ -557,7 +648,7 @@ class Sequential:
             result.append(float(correct / n))
         return result
 
-    def evaluate(self, x, y, batch_size: int | None = None, verbose="auto"):
+    def evaluate(self, x, y, batch_size: int | None = None, verbose="auto", sample_weight=None):
         """Loss (with penalties, as Keras) and metrics on ``(x, y)`` in inference mode.
 
         Parameters
@@ -568,6 +659,9 @@ class Sequential:
             Only changes how the work is split, not the result (batch losses are weighted by size).
         verbose : "auto", 0, 1 or 2
             0 prints nothing; otherwise one summary line.
+        sample_weight : ndarray, shape (n,), optional
+            Weights for the loss (``sum(w_i * loss_i) / batch`` per batch, as in ``fit``);
+            accuracy stays unweighted, as Keras' ``metrics=``.
 
         Returns
         -------
@@ -578,7 +672,9 @@ class Sequential:
         batch_size = self._check_batch_size(batch_size, where)
         verbose = self._check_verbose(verbose, where)
         x, y = self._check_xy(x, y, where)
-        result = self._evaluate_arrays(x, y, batch_size)
+        weights = None if sample_weight is None else \
+            self._example_weights(y, self._forward(x[:1], training=False), None, sample_weight, where)
+        result = self._evaluate_arrays(x, y, batch_size, weights)
         if verbose:
             names = ["loss", *self.metrics]
             steps = math.ceil(len(x) / batch_size)
@@ -726,5 +822,41 @@ def _logit_value_and_gradient(kind: str, y, p, sparse: bool):
     pc = p.clip(eps, 1 - eps)
     value = -float(np.mean(y * np.log(pc) + (1 - y) * np.log1p(-pc)))
     g = p - y
+    g /= p.size
+    return value, g
+
+
+def _weighted_logit_value_and_gradient(kind: str, y, p, sparse: bool, w):
+    """``_logit_value_and_gradient`` with one weight per loss value (``w``, shape ``p.shape[:-1]``).
+
+    Keras' reduction: value ``sum(w_i * loss_i) / count`` (the count of loss values, not the
+    sum of the weights); each gradient row scales by its ``w_i``. Kept apart from the
+    unweighted function so that training without weights runs exactly the same code.
+    """
+    eps = losses_module.EPSILON
+    if kind == "softmax":
+        n = p.size // p.shape[-1]
+        if sparse and p.ndim == 2:
+            rows = _arange(len(p))
+            per = -np.log(p[rows, y].clip(eps, 1 - eps))
+            g = p.copy()
+            g[rows, y] -= 1.0
+        else:
+            if sparse:
+                y = np.eye(p.shape[-1], dtype=p.dtype)[y]
+            y = y.astype(p.dtype, copy=False)
+            per = -np.sum(y * np.log(p.clip(eps, 1 - eps)), axis=-1)
+            g = p * y.sum(-1, keepdims=True)
+            g -= y
+        value = float(np.sum(per * w)) / n
+        g *= w[..., None]
+        g /= n
+        return value, g
+    y = y.astype(p.dtype, copy=False)
+    pc = p.clip(eps, 1 - eps)
+    wx = w[..., None]
+    value = -float(np.sum((y * np.log(pc) + (1 - y) * np.log1p(-pc)) * wx)) / p.size
+    g = p - y
+    g *= wx
     g /= p.size
     return value, g

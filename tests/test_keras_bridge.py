@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from dlcourse.keras_bridge import from_keras, to_keras
-from dlcourse.layers import Dense, Flatten, Layer
+from dlcourse.layers import Dense, Flatten, Layer, Softmax
 from dlcourse.losses import CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
 from dlcourse.model import Sequential
 from dlcourse.optimizers import SGD, Adam
@@ -263,3 +263,94 @@ def test_bridge_rejects_non_models():
         to_keras([Dense(2, 2)])
     with pytest.raises(TypeError, match=r"from_keras: expected a keras.Sequential, got Sequential"):
         from_keras(_mlp())
+
+
+# -- class_weight / sample_weight parity ------------------------------------------------
+# Same weights, shuffle=False, plain SGD: per-epoch loss and final weights must agree.
+# Float32: rtol 1e-5 (atol 1e-6 on weights of magnitude ~1). Class weights are dyadic
+# (exact in float32 and float64) so that the float64 run compares exact math.
+_CLASS_WEIGHT = {0: 4.0, 1: 0.5, 3: 2.25, 7: 0.0}
+
+
+def _weighted_case(kind, dtype="float32"):
+    """A model and targets for each path through fit: fused softmax (sparse, one-hot, separate
+    layer), fused sigmoid, and the general path (MSE; cross-entropy from logits)."""
+    x, labels = _digits(150, dtype=dtype)
+    hidden = Dense(64, 16, "tanh", seed=5, dtype=dtype)
+    if kind == "sparse":
+        return Sequential([hidden, Dense(16, 10, "softmax", seed=6, dtype=dtype)]), \
+            "sparse_categorical_crossentropy", x, labels
+    if kind == "onehot":
+        return Sequential([hidden, Dense(16, 10, "softmax", seed=6, dtype=dtype)]), \
+            "categorical_crossentropy", x, np.eye(10, dtype=dtype)[labels]
+    if kind == "softmax_layer":
+        return Sequential([hidden, Dense(16, 10, None, seed=6, dtype=dtype), Softmax()]), \
+            "sparse_categorical_crossentropy", x, labels
+    if kind == "binary":
+        return Sequential([hidden, Dense(16, 1, "sigmoid", seed=6, dtype=dtype)]), \
+            "binary_crossentropy", x, (labels == 3).astype(dtype)[:, None]
+    if kind == "mse":
+        return Sequential([hidden, Dense(16, 10, None, seed=6, dtype=dtype)]), \
+            MeanSquaredError(), x, np.eye(10, dtype=dtype)[labels]
+    if kind == "logits":
+        return Sequential([hidden, Dense(16, 10, None, seed=6, dtype=dtype)]), \
+            SparseCategoricalCrossentropy(from_logits=True), x, labels
+    raise AssertionError(kind)
+
+
+def _fit_both_weighted(kind, dtype, lr, **weights):
+    model, loss, x, y = _weighted_case(kind, dtype)
+    model.compile(SGD(learning_rate=lr), loss)
+    kmodel = to_keras(model)  # compiled with the same SGD, loss (in the model's dtype) and metrics
+    # 150 = 4 * 32 + 22: the smaller last batch is part of the comparison
+    ours = model.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, **weights).history
+    theirs = kmodel.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0, **weights).history
+    return model, kmodel, ours, theirs, x, y
+
+
+@pytest.mark.parametrize("kind", ["sparse", "onehot", "softmax_layer", "binary", "mse", "logits"])
+@pytest.mark.parametrize("how", ["class_weight", "sample_weight"])
+def test_weighted_training_parity_float32(kind, how):
+    if how == "class_weight":
+        weights = {"class_weight": {0: 4.0, 1: 0.5} if kind == "binary" else _CLASS_WEIGHT}
+    else:
+        weights = {"sample_weight": np.random.default_rng(2).uniform(0.0, 3.0, 150).astype("float32")}
+    model, kmodel, ours, theirs, x, y = _fit_both_weighted(kind, "float32", 0.1, **weights)
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
+    # accuracy is an unweighted metric in Keras (metrics=, not weighted_metrics=)
+    np.testing.assert_allclose(ours["accuracy"], theirs["accuracy"], rtol=0, atol=1e-6)
+    for w_ours, w_keras in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(w_ours, w_keras, rtol=1e-5, atol=1e-6)
+    # the weights changed the training: an unweighted run ends elsewhere
+    plain, _, _ = _weighted_case(kind)[:3]
+    plain.compile(SGD(learning_rate=0.1), _weighted_case(kind)[1])
+    plain.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0)
+    assert not np.allclose(plain.get_weights()[-2], model.get_weights()[-2], rtol=1e-3, atol=1e-4)
+    sw = np.random.default_rng(3).uniform(0.0, 2.0, 150).astype("float32")
+    ev_ours = model.evaluate(x, y, verbose=0, sample_weight=sw)
+    ev_keras = kmodel.evaluate(x, y, verbose=0, sample_weight=sw)
+    np.testing.assert_allclose(ev_ours, ev_keras, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["sparse", "binary", "mse"])
+def test_weighted_training_parity_float64_is_exact_math(kind):
+    """Float64 on both sides, lr 0.125 (exact in Keras' float32 learning-rate variable)."""
+    cw = {0: 4.0, 1: 0.5} if kind == "binary" else _CLASS_WEIGHT
+    model, kmodel, ours, theirs, _, _ = _fit_both_weighted(kind, "float64", 0.125, class_weight=cw)
+    np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=3e-7)  # Keras' float32 loss tracker
+    for w_ours, w_keras in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(w_ours, w_keras, rtol=1e-11, atol=1e-13)
+
+
+def test_class_weight_equals_the_sample_weight_keras_derives():
+    """class_weight is only a table lookup: the same fit as sample_weight = table[class]."""
+    for kind in ("sparse", "onehot"):
+        model_a, loss, x, y = _weighted_case(kind)
+        model_b = _weighted_case(kind)[0]
+        labels = y if y.ndim == 1 else y.argmax(-1)
+        table = np.array([_CLASS_WEIGHT.get(k, 1.0) for k in range(10)], dtype="float32")
+        for model, kw in ((model_a, {"class_weight": _CLASS_WEIGHT}), (model_b, {"sample_weight": table[labels]})):
+            model.compile(SGD(learning_rate=0.1), loss)
+            model.fit(x, y, epochs=2, batch_size=32, verbose=0, seed=4, **kw)
+        for a, b in zip(model_a.get_weights(), model_b.get_weights()):
+            np.testing.assert_array_equal(a, b)

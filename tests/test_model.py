@@ -13,7 +13,7 @@ from dlcourse.callbacks import Callback, EarlyStopping, History
 from dlcourse.gradcheck import check_model
 from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Softmax
 from dlcourse.losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
-from dlcourse.model import Sequential, _logit_value_and_gradient
+from dlcourse.model import Sequential, _logit_value_and_gradient, _weighted_logit_value_and_gradient
 from dlcourse.optimizers import SGD, Adam
 
 
@@ -444,3 +444,110 @@ def test_constructor_and_weights_errors():
         model = _mlp()
         model.compile("adam", "sparse_categorical_crossentropy")
         model.evaluate(X, Y, batch_size=0)
+
+
+# -- class_weight / sample_weight ------------------------------------------------------------
+def test_weighted_logits_shortcut_equals_weighted_loss_through_the_activation():
+    """The fused weighted value/gradient equal loss(..., sample_weight) pushed through softmax/sigmoid (float64)."""
+    from dlcourse.activations import sigmoid, sigmoid_grad, softmax, softmax_backward
+
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(7, 5)) * 3
+    p = softmax(z)
+    labels = rng.integers(0, 5, size=7)
+    w = rng.uniform(0, 3, size=7)
+    w[2] = 0.0
+    soft = rng.dirichlet(np.ones(5), size=7) * 1.3
+    for loss, y, sparse in [(SparseCategoricalCrossentropy(), labels, True),
+                            (CategoricalCrossentropy(), np.eye(5)[labels], False),
+                            (CategoricalCrossentropy(), soft, False)]:
+        value, g = _weighted_logit_value_and_gradient("softmax", y, p, sparse, w)
+        assert value == pytest.approx(loss(y, p, sample_weight=w), rel=1e-12)
+        np.testing.assert_allclose(g, softmax_backward(p, loss.gradient(y, p, sample_weight=w)), rtol=1e-10, atol=1e-15)
+        assert not g[2].any()
+    zb = rng.normal(size=(7, 3))
+    pb = sigmoid(zb)
+    yb = rng.integers(0, 2, size=(7, 3)).astype(float)
+    value, g = _weighted_logit_value_and_gradient("sigmoid", yb, pb, False, w)
+    bce = BinaryCrossentropy()
+    assert value == pytest.approx(bce(yb, pb, sample_weight=w), rel=1e-12)
+    np.testing.assert_allclose(g, bce.gradient(yb, pb, sample_weight=w) * sigmoid_grad(zb), rtol=1e-9, atol=1e-15)
+
+
+def test_weighted_training_with_shortcut_equals_general_path(digits, monkeypatch):
+    x, y = digits[0][:96].astype("float64"), digits[1][:96]
+    runs = []
+    for fused in (True, False):
+        model = Sequential([Dense(64, 12, "relu", seed=3, dtype="float64"), Dense(12, 10, seed=4, dtype="float64"),
+                            Softmax()])
+        if not fused:
+            monkeypatch.setattr(Sequential, "_fused_start", lambda self: None)
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        history = model.fit(x, y, epochs=3, batch_size=20, verbose=0, class_weight={0: 3.0, 5: 0.25})
+        runs.append((history.history["loss"], model.get_weights()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+def test_unit_weights_train_like_no_weights_and_accuracy_stays_unweighted(digits):
+    x, y = digits[0][:96].astype("float64"), digits[1][:96]
+    runs = []
+    for kw in ({}, {"sample_weight": np.ones(96)}, {"class_weight": {}}):
+        model = _mlp("float64")
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        runs.append((model.fit(x, y, epochs=2, batch_size=20, verbose=0, **kw).history, model.get_weights()))
+    for history, weights in runs[1:]:
+        np.testing.assert_allclose(history["loss"], runs[0][0]["loss"], rtol=1e-14)
+        assert history["accuracy"] == runs[0][0]["accuracy"]
+        for a, b in zip(weights, runs[0][1]):
+            np.testing.assert_array_equal(a, b)
+    # a zero weight on every example of class 0 does not change the (unweighted) accuracy bookkeeping
+    model = _mlp("float64")
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    sw = (y != 0).astype(float)
+    loss_w, acc_w = model.evaluate(x, y, verbose=0, sample_weight=sw)
+    loss, acc = model.evaluate(x, y, verbose=0)
+    assert acc_w == acc
+    per = model.predict(x)[np.arange(96), y]
+    assert loss_w == pytest.approx(-np.sum(sw * np.log(per)) / 96, rel=1e-12)  # divided by n, not by sum(w)
+    assert loss_w < loss
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"class_weight": {0: 1.0}, "sample_weight": np.ones(40)}, ValueError, "expected class_weight or sample_weight, got both"),
+    ({"class_weight": [1.0, 2.0]}, TypeError, r"expected class_weight as a dict \{class index: weight\}, got list"),
+    ({"class_weight": {10: 2.0}}, ValueError, r"expected class_weight keys in \[0, 10\).*got unknown class 10"),
+    ({"class_weight": {-1: 2.0}}, ValueError, "got unknown class -1"),
+    ({"class_weight": {"cat": 2.0}}, TypeError, "expected class_weight keys as int class indices, got 'cat'"),
+    ({"class_weight": {1.5: 2.0}}, TypeError, "expected class_weight keys as int class indices, got 1.5"),
+    ({"class_weight": {1: -2.0}}, ValueError, r"expected class_weight values finite and >= 0, got -2.0 for class 1"),
+    ({"class_weight": {1: float("nan")}}, ValueError, "expected class_weight values finite and >= 0"),
+    ({"class_weight": {1: "2"}}, TypeError, "expected class_weight values as numbers"),
+    ({"sample_weight": np.ones(39)}, ValueError, r"expected sample_weight of shape \(40,\).*got \(39,\)"),
+    ({"sample_weight": np.ones((40, 2))}, ValueError, r"expected sample_weight of shape \(40,\).*got \(40, 2\)"),
+    ({"sample_weight": -np.ones(40)}, ValueError, "expected non-negative sample_weight"),
+    ({"sample_weight": np.full(40, np.inf)}, ValueError, "expected finite sample_weight"),
+    ({"sample_weight": np.array(["a"] * 40)}, TypeError, "expected sample_weight as a real-valued numeric array"),
+])
+def test_bad_weights_raise_clear_errors(digits, kwargs, exc, match):
+    model = _mlp()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    with pytest.raises(exc, match=match):
+        model.fit(digits[0][:40], digits[1][:40], verbose=0, **kwargs)
+
+
+def test_class_weight_reads_classes_as_keras_does():
+    """One-hot targets: argmax; a (n, 1) column: squeezed and rounded; one sigmoid unit has classes 0 and 1."""
+    model = _mlp("float64")
+    out = np.zeros((1, 10))
+    onehot = np.eye(10)[[3, 0, 3]]
+    np.testing.assert_array_equal(model._example_weights(onehot, out, {3: 2.5}, None, "fit"), [2.5, 1.0, 2.5])
+    column = np.array([[0.0], [1.0], [0.9]])
+    np.testing.assert_array_equal(model._example_weights(column, np.zeros((1, 1)), {1: 4.0}, None, "fit"), [1.0, 4.0, 4.0])
+    with pytest.raises(ValueError, match=r"expected class_weight keys in \[0, 2\)"):
+        model._example_weights(column, np.zeros((1, 1)), {2: 4.0}, None, "fit")
+    with pytest.raises(ValueError, match=r"expected class labels in \[0, 2\) for class_weight, got values in \[0, 3\]"):
+        model._example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
+    with pytest.raises(ValueError, match="expected class_weight with one class per example"):
+        model._example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
