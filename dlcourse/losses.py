@@ -278,14 +278,8 @@ class BinaryCrossentropy(Loss):
         return t, p
 
     def _value(self, t, p) -> float:
-        if self.from_logits:
-            with np.errstate(under="ignore"):
-                per = np.maximum(p, 0) - p * t + np.log1p(np.exp(-np.abs(p)))
-        else:
-            lo, hi = _clip_bounds(p.dtype)
-            pc = np.clip(p, lo, hi)
-            per = -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
-        return float(np.mean(per))
+        # mean over the last axis, then over the batch: Keras' order of reduction
+        return float(np.mean(self._per_sample(t, p)))
 
     def _per_sample(self, t, p) -> np.ndarray:
         if self.from_logits:
