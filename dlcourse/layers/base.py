@@ -48,6 +48,16 @@ class Layer:
     def __call__(self, x, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
 
+    def check_input(self, x) -> np.ndarray:
+        """Validate a whole input array for this layer without computing anything.
+
+        ``Sequential.fit`` calls it on all of ``x`` (and the validation inputs) before the
+        first update, so a bad value in the last row is reported before any weight
+        changes. Layers whose inputs have rules beyond "a numeric array" (Embedding's
+        ids) override it; ``forward`` applies the same checks.
+        """
+        return np.asarray(x)
+
     def _require_cache(self):
         """Return what ``forward`` cached, or explain that ``backward`` came first."""
         if self._cache is None:

@@ -58,6 +58,10 @@ class Embedding(Layer):
         """``ids shape`` -> ``ids shape + (dim,)``."""
         return tuple(input_shape) + (self.dim,)
 
+    def check_input(self, x) -> np.ndarray:
+        """Return ``x`` as integer ids in ``[0, vocab_size)``, or raise naming the bad ids."""
+        return check_int_array(x, "Embedding.forward", low=0, high=self.vocab_size)
+
     def forward(self, x, training: bool = False) -> np.ndarray:
         """Look up the vectors of ``x``.
 
@@ -69,7 +73,7 @@ class Embedding(Layer):
         -------
         ndarray, shape ``x.shape + (dim,)``
         """
-        ids = check_int_array(x, "Embedding.forward", low=0, high=self.vocab_size)
+        ids = self.check_input(x)
         self._cache = ids
         return self.params["embeddings"][ids]
 
