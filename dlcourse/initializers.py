@@ -12,7 +12,7 @@ import numpy as np
 
 from ._checks import as_rng
 
-__all__ = ["compute_fans", "glorot_uniform", "orthogonal", "zeros", "random_uniform"]
+__all__ = ["compute_fans", "glorot_uniform", "orthogonal", "zeros", "random_uniform", "get"]
 
 
 def compute_fans(shape) -> tuple[int, int]:
@@ -51,3 +51,22 @@ def random_uniform(shape, seed=None, dtype=np.float32, minval=-0.05, maxval=0.05
 
 def zeros(shape, dtype=np.float32) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
+
+
+_BY_NAME = {"glorot_uniform": glorot_uniform, "orthogonal": orthogonal,
+            "random_uniform": random_uniform, "zeros": zeros}
+
+
+def get(identifier):
+    """Return the initializer for a Keras name (``"glorot_uniform"``, ...) or a callable unchanged.
+
+    Every initializer is called as ``init(shape, seed=rng, dtype=dtype)``; ``zeros`` ignores the seed.
+    """
+    if callable(identifier):
+        return identifier
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        init = _BY_NAME[identifier]
+        if init is zeros:
+            return lambda shape, seed=None, dtype=np.float32: zeros(shape, dtype=dtype)
+        return init
+    raise ValueError(f"initializers.get: expected one of {sorted(_BY_NAME)} or a callable, got {identifier!r}")
