@@ -68,7 +68,8 @@ def check_finite(x: np.ndarray, where: str) -> None:
 def check_int_array(x, where: str, low: int | None = None, high: int | None = None) -> np.ndarray:
     """Return ``x`` as an integer array with values in ``[low, high)``, or raise."""
     arr = as_array(x, where, "integer ids/labels")
-    if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+    if (arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+            and np.abs(arr).max() < 2.0 ** 63):  # beyond int64 the cast would wrap around
         arr = arr.astype(np.int64)  # whole-number floats such as labels read from CSV
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: expected integer ids/labels, got {_describe(arr)}")
