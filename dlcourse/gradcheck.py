@@ -56,7 +56,8 @@ def numerical_gradient(f, x: np.ndarray, h: float = 1e-6, return_kinks: bool = F
     if not callable(f):
         raise TypeError(f"{where}: expected f as a function of no arguments returning a scalar, got {type(f).__name__}")
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: expected x as a float64 NumPy array (it is perturbed in place), got {type(x).__name__}")
+        raise TypeError(f"{where}: expected x as a float64 NumPy array (it is perturbed in place), "
+                        f"got {type(x).__name__}")
     if x.dtype != np.float64:
         raise TypeError(f"{where}: expected a float64 array, got {x.dtype} (float32 rounding exceeds any useful tolerance)")
     h = check_positive_float(h, where, "h")
@@ -121,16 +122,18 @@ def _check_options(where: str, tol, h, max_kink_fraction) -> None:
     check_positive_float(tol, where, "tol")
     check_positive_float(h, where, "h")
     if isinstance(max_kink_fraction, bool) or not isinstance(max_kink_fraction, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: expected max_kink_fraction as a number in [0, 1], got {type(max_kink_fraction).__name__}")
+        raise TypeError(f"{where}: expected max_kink_fraction as a number in [0, 1], "
+                        f"got {type(max_kink_fraction).__name__}")
     if not 0 <= max_kink_fraction <= 1:
         raise ValueError(f"{where}: expected max_kink_fraction in [0, 1], got {max_kink_fraction}")
 
 
 def _check_layers(layers, where: str, numbered: bool) -> None:
-    """Every layer a dlcourse layer with float64 parameters (named ``kernel``, or ``0.dense.kernel`` if ``numbered``)."""
+    """Every layer a dlcourse layer with float64 parameters (``kernel``, or ``0.dense.kernel`` if ``numbered``)."""
     for i, layer in enumerate(layers):
         if not all(hasattr(layer, a) for a in ("forward", "backward", "params", "grads", "regularization_loss")):
-            raise TypeError(f"{where}: expected dlcourse layers (forward, backward, params, grads), got {type(layer).__name__}")
+            raise TypeError(f"{where}: expected dlcourse layers (forward, backward, params, grads), "
+                            f"got {type(layer).__name__}")
         for key, p in layer.params.items():
             if p.dtype != np.float64:
                 name = f"{i}.{layer.name}.{key}" if numbered else key

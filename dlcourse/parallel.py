@@ -53,7 +53,8 @@ def _layers_of(model_or_layers, where: str) -> list:
     except TypeError:
         raise TypeError(f"{where}: expected a Sequential or a list of layers, got {type(model_or_layers).__name__}") from None
     if not layers or not all(hasattr(l, "forward") and hasattr(l, "backward") for l in layers):
-        raise TypeError(f"{where}: expected a non-empty list of layers with forward/backward, got {[type(l).__name__ for l in layers]}")
+        raise TypeError(f"{where}: expected a non-empty list of layers with forward/backward, "
+                        f"got {[type(l).__name__ for l in layers]}")
     return layers
 
 
@@ -77,8 +78,16 @@ def shard_sizes(n: int, n_replicas: int) -> list[int]:
     n = check_positive_int(n, "shard_sizes", "n (the number of samples)")
     n_replicas = check_positive_int(n_replicas, "shard_sizes", "n_replicas")
     if n_replicas > n:
-        raise ValueError(f"shard_sizes: expected 1 <= n_replicas <= n = {n} (every replica needs a sample), got {n_replicas}")
+        raise ValueError(f"shard_sizes: expected 1 <= n_replicas <= n = {n} (every replica needs a sample), "
+                         f"got {n_replicas}")
     return [len(s) for s in np.array_split(np.arange(n), n_replicas)]
+
+
+def _check_learning_rate(learning_rate, where: str) -> None:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
 
 
 def _check_step(model_or_layers, loss, x, y, n_replicas, learning_rate, where: str):
@@ -95,10 +104,7 @@ def _check_step(model_or_layers, loss, x, y, n_replicas, learning_rate, where: s
         raise TypeError(f"{where}: expected n_replicas to be an int, got {type(n_replicas).__name__}")
     if not 1 <= n_replicas <= len(x):
         raise ValueError(f"{where}: expected 1 <= n_replicas <= batch size {len(x)}, got {n_replicas}")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
+    _check_learning_rate(learning_rate, where)
     return layers, loss, x, y
 
 
@@ -227,10 +233,7 @@ def mirrored_strategy_train(model_or_layers, loss, x, y, batch_size: int, learni
     batch_size = check_positive_int(batch_size, where, "batch_size")
     epochs = check_positive_int(epochs, where, "epochs")
     n_replicas = check_positive_int(n_replicas, where, "n_replicas")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
+    _check_learning_rate(learning_rate, where)
     weights = [w for layer in layers for w in layer.get_weights()]
     config = {"layers": spec, "loss": loss.name, "from_logits": loss.from_logits,
               "batch_size": batch_size, "learning_rate": float(learning_rate), "epochs": epochs,
