@@ -170,7 +170,7 @@ def data_parallel_step(model_or_layers, loss, x, y, n_replicas: int, learning_ra
     # 4. One update, the same on every replica, so that their copies of the weights stay identical.
     for theta, g_theta in zip(_trainable_params(layers), g):
         theta -= (learning_rate * g_theta).astype(theta.dtype, copy=False)
-    loss_value = sum(w_r * loss_r for w_r, (loss_r, _) in zip(weights, replicas))
+    loss_value = sum(w_r * loss_r for w_r, (loss_r, _) in zip(weights, replicas))  # the full-batch mean loss
     return {"loss": float(loss_value), "shard_sizes": sizes}
 
 

@@ -40,6 +40,12 @@ def _check_xy(x, y, where: str, n_in: int | None = None):
     return x, y.astype(np.float64)
 
 
+def _check_fit(x, y, epochs, n_in: int):
+    """Everything ``Perceptron.fit`` needs checked before its first update (so a bad call changes nothing)."""
+    x, y = _check_xy(x, y, "Perceptron.fit", n_in)
+    return x, y, check_positive_int(epochs, "Perceptron.fit", "epochs")
+
+
 class Perceptron:
     """One threshold neuron trained by Rosenblatt's error-correction rule.
 
@@ -84,8 +90,7 @@ class Perceptron:
 
         Returns ``self``; ``errors_`` records the mistakes of each epoch.
         """
-        x, y = _check_xy(x, y, "Perceptron.fit", self.n_in)
-        epochs = check_positive_int(epochs, "Perceptron.fit", "epochs")
+        x, y, epochs = _check_fit(x, y, epochs, self.n_in)
         self.errors_ = []
         for _ in range(epochs):
             mistakes = 0
