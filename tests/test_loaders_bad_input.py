@@ -216,3 +216,25 @@ def test_data_parallel_step_refuses_bad_input_without_touching_the_weights(bad):
     raises_ours("data_parallel_step", parallel.data_parallel_step, layers, "mean_squared_error",
                 args["x"], args["y"], 2, args["learning_rate"])
     np.testing.assert_array_equal(layers[0].params["kernel"], before)
+
+
+# ------------------------------------------------------------------------------------------------
+# data.synthetic: the generators' dtype and noise
+# ------------------------------------------------------------------------------------------------
+GENERATORS = {"make_xor": dict(n=8), "make_spirals": {}, "make_moons": {}, "make_sequence_task": dict(n=8)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(sorted(GENERATORS)),
+       st.one_of(st.integers(), st.floats(), st.booleans(), st.sampled_from(["int32", "uint8", "complex64", "flaot32", "U3"])))
+def test_generators_refuse_non_float_dtypes(name, dtype):
+    from dlcourse.data import synthetic
+    raises_ours(name, getattr(synthetic, name), **GENERATORS[name], dtype=dtype)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(["make_xor", "make_spirals", "make_moons"]),
+       st.one_of(st.integers(min_value=2**1024, max_value=2**1100), st.integers(max_value=-1), st.floats(max_value=-1e-9)))
+def test_generators_refuse_bad_noise(name, noise):
+    from dlcourse.data import synthetic
+    raises_ours(name, getattr(synthetic, name), **GENERATORS[name], noise=noise)
