@@ -89,13 +89,21 @@ def check_positive_int(value, where: str, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def _to_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range is as unusable as infinity
+        return float("inf")
+
+
 def check_positive_float(value, where: str, name: str) -> float:
     """Return ``value`` as a float if it is a finite real number > 0 (learning rates, tolerances, seconds)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{where}: expected {name} to be a number > 0, got {type(value).__name__} {value!r}")
-    if not (np.isfinite(value) and value > 0):
+    number = _to_float(value)
+    if not (np.isfinite(number) and number > 0):
         raise ValueError(f"{where}: expected {name} to be a finite number > 0, got {value}")
-    return float(value)
+    return number
 
 
 def check_float_dtype(dtype, where: str) -> np.dtype:
@@ -124,9 +132,10 @@ def check_l2_factor(value, where: str) -> float | None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{where}: expected kernel_regularizer as an L2 factor (float) or None, got {type(value).__name__}")
-    if not (np.isfinite(value) and value >= 0):
+    number = _to_float(value)
+    if not (np.isfinite(number) and number >= 0):
         raise ValueError(f"{where}: expected kernel_regularizer >= 0 (an L2 factor), got {value}")
-    return float(value)
+    return number
 
 
 def as_rng(seed, where: str | None = None) -> np.random.Generator:

@@ -17,7 +17,8 @@ from dlcourse import _checks
 WHERE = "Layer.forward"
 
 # Anything a learner might pass by mistake: scalars, strings, None, and lists/tuples of them (often ragged).
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(), st.text(max_size=3),
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.integers(2**1024, 2**1030),
+                    st.floats(), st.text(max_size=3),
                     st.complex_numbers(max_magnitude=1e3))
 anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner), max_leaves=8)
 ragged = st.lists(st.lists(st.integers(0, 9), max_size=3), min_size=2, max_size=4).filter(
