@@ -173,7 +173,7 @@ def _fetch(url: str, out, timeout: float, chunk_size: int, deadline: float) -> s
 
     def transfer():
         try:
-            digest = hashlib.sha256()
+            digest, received = hashlib.sha256(), 0
             with out, urllib.request.urlopen(url, timeout=timeout) as response:
                 while not stop.is_set():
                     chunk = response.read1(chunk_size)  # read1: return what has arrived, never wait for a full chunk
@@ -181,9 +181,10 @@ def _fetch(url: str, out, timeout: float, chunk_size: int, deadline: float) -> s
                         break
                     digest.update(chunk)
                     out.write(chunk)
+                    received += len(chunk)
                 missing = getattr(response, "length", None)  # http.client counts down Content-Length
-                if missing and not stop.is_set():
-                    raise http.client.IncompleteRead(b"", missing)
+                if missing and not stop.is_set():  # not a checksum problem: the server hung up early
+                    raise ConnectionError(f"the connection closed after {received} of {received + missing} bytes")
             outcome["digest"] = digest.hexdigest()
         except BaseException as exc:  # handed to the calling thread, which reports it
             outcome["error"] = exc
