@@ -121,3 +121,11 @@ def test_valid_input_behaves_as_before():
     _checks.check_ndim(x32, 2, WHERE)
     with pytest.raises(ValueError, match=rf"^{WHERE}: expected finite values, got 1 NaN/inf entries"):
         _checks.check_finite([1.0, np.nan], WHERE)  # a list is fine: converted, then checked
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2), st.booleans()))
+def test_load_tensorflow_refuses_bad_seeds_before_importing(seed):
+    from dlcourse.tfsetup import load_tensorflow
+    with pytest.raises((TypeError, ValueError), match=r"^load_tensorflow: expected seed to be None or an int >= 0, got "):
+        load_tensorflow(seed)
