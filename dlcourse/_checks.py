@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
-    "check_float_dtype", "check_l2_factor", "as_rng",
+    "as_array", "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
+    "check_positive_float", "check_float_dtype", "check_l2_factor", "as_rng",
 ]
 
 
@@ -22,6 +22,14 @@ def _describe(x) -> str:
     return f"{type(x).__name__}"
 
 
+def as_array(x, where: str, expected: str = "an array") -> np.ndarray:
+    """``np.asarray(x)``, with NumPy's error for ragged lists turned into ours (a ``TypeError``)."""
+    try:
+        return np.asarray(x)
+    except Exception as exc:  # ragged lists, objects whose __array__ fails, ...
+        raise TypeError(f"{where}: expected {expected}, got {_describe(x)} ({exc})") from None
+
+
 def as_float_array(x, where: str, dtype=None) -> np.ndarray:
     """Return ``x`` as a floating-point ndarray, or raise ``TypeError``.
 
@@ -30,10 +38,7 @@ def as_float_array(x, where: str, dtype=None) -> np.ndarray:
     ``dtype`` (default float32), because a learner passing ``np.arange`` should
     not be punished. Complex, string and object arrays are rejected.
     """
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{where}: expected a numeric array, got {_describe(x)} ({exc})") from None
+    arr = as_array(x, where, "a numeric array")
     if arr.dtype.kind == "f":
         return arr if dtype is None else arr.astype(dtype, copy=False)
     if arr.dtype.kind in "iub":
@@ -43,13 +48,18 @@ def as_float_array(x, where: str, dtype=None) -> np.ndarray:
 
 def check_ndim(x: np.ndarray, ndim: int, where: str, layout: str = "") -> None:
     """Raise ``ValueError`` unless ``x.ndim == ndim``; ``layout`` names the axes, e.g. ``(batch, features)``."""
+    if not hasattr(x, "ndim"):  # a list: the caller forgot np.asarray, which is our bug, not the learner's
+        raise TypeError(f"{where}: expected a {ndim}-D array, got {_describe(x)}")
     if x.ndim != ndim:
         axes = f" {layout}" if layout else ""
         raise ValueError(f"{where}: expected a {ndim}-D array{axes}, got shape {x.shape}")
 
 
 def check_finite(x: np.ndarray, where: str) -> None:
-    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity (``TypeError`` if it is not numeric at all)."""
+    x = as_array(x, where, "a numeric array")
+    if x.dtype.kind not in "biufc":  # np.isfinite has no meaning for strings and objects
+        raise TypeError(f"{where}: expected a numeric array, got {_describe(x)}")
     if not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
@@ -57,8 +67,9 @@ def check_finite(x: np.ndarray, where: str) -> None:
 
 def check_int_array(x, where: str, low: int | None = None, high: int | None = None) -> np.ndarray:
     """Return ``x`` as an integer array with values in ``[low, high)``, or raise."""
-    arr = np.asarray(x)
-    if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+    arr = as_array(x, where, "integer ids/labels")
+    if (arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+            and np.abs(arr).max() < 2.0 ** 63):  # beyond int64 the cast would wrap around
         arr = arr.astype(np.int64)  # whole-number floats such as labels read from CSV
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{where}: expected integer ids/labels, got {_describe(arr)}")
@@ -78,6 +89,23 @@ def check_positive_int(value, where: str, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def _to_float(value) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range is as unusable as infinity
+        return float("inf")
+
+
+def check_positive_float(value, where: str, name: str) -> float:
+    """Return ``value`` as a float if it is a finite real number > 0 (learning rates, tolerances, seconds)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected {name} to be a number > 0, got {type(value).__name__} {value!r}")
+    number = _to_float(value)
+    if not (np.isfinite(number) and number > 0):
+        raise ValueError(f"{where}: expected {name} to be a finite number > 0, got {value}")
+    return number
+
+
 def check_float_dtype(dtype, where: str) -> np.dtype:
     """Return ``np.dtype(dtype)`` if it is a floating dtype, or raise ``TypeError``.
 
@@ -85,7 +113,10 @@ def check_float_dtype(dtype, where: str) -> np.dtype:
     truncate every update to zero. ``None`` means float32, Keras' default, not NumPy's
     ``np.dtype(None)`` (float64).
     """
-    dt = np.dtype(np.float32 if dtype is None else dtype)
+    try:
+        dt = np.dtype(np.float32 if dtype is None else dtype)
+    except (TypeError, ValueError):  # NumPy's "data type 'flaot32' not understood"
+        raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dtype!r}") from None
     if dt.kind != "f":
         raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dt}")
     return dt
@@ -101,9 +132,10 @@ def check_l2_factor(value, where: str) -> float | None:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{where}: expected kernel_regularizer as an L2 factor (float) or None, got {type(value).__name__}")
-    if not (np.isfinite(value) and value >= 0):
+    number = _to_float(value)
+    if not (np.isfinite(number) and number >= 0):
         raise ValueError(f"{where}: expected kernel_regularizer >= 0 (an L2 factor), got {value}")
-    return float(value)
+    return number
 
 
 def as_rng(seed, where: str | None = None) -> np.random.Generator:
@@ -114,7 +146,10 @@ def as_rng(seed, where: str | None = None) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
-    prefix = f"{where}: expected seed as" if where else "seed: expected"
-    raise TypeError(f"{prefix} None, an int or a numpy.random.Generator, got {type(seed).__name__}")
+    is_int = isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+    if not (seed is None or is_int):
+        prefix = f"{where}: expected seed as" if where else "seed: expected"
+        raise TypeError(f"{prefix} None, an int or a numpy.random.Generator, got {type(seed).__name__}")
+    if is_int and seed < 0:  # NumPy's own error would name neither the caller nor the argument
+        raise ValueError(f"{where or 'seed'}: expected seed to be an int >= 0, got {seed}")
+    return np.random.default_rng(seed)

@@ -41,7 +41,7 @@ import tempfile
 
 import numpy as np
 
-from ._checks import check_positive_int
+from ._checks import as_array, check_finite, check_positive_int
 
 __all__ = ["shard_sizes", "data_parallel_step", "mirrored_strategy_train"]
 
@@ -53,7 +53,8 @@ def _layers_of(model_or_layers, where: str) -> list:
     except TypeError:
         raise TypeError(f"{where}: expected a Sequential or a list of layers, got {type(model_or_layers).__name__}") from None
     if not layers or not all(hasattr(l, "forward") and hasattr(l, "backward") for l in layers):
-        raise TypeError(f"{where}: expected a non-empty list of layers with forward/backward, got {layers!r}")
+        raise TypeError(f"{where}: expected a non-empty list of layers with forward/backward, "
+                        f"got {[type(l).__name__ for l in layers]}")
     return layers
 
 
@@ -67,12 +68,52 @@ def _loss_of(loss, where: str):
 
 
 def shard_sizes(n: int, n_replicas: int) -> list[int]:
-    """How ``n`` samples split over ``n_replicas``: sizes differ by at most one, as ``np.array_split``."""
+    """How ``n`` samples split over ``n_replicas``: sizes differ by at most one, as ``np.array_split``.
+
+    Every replica gets at least one sample (an empty shard has no mean loss), so ``1 <= n_replicas <= n``.
+
+    >>> shard_sizes(10, 3)
+    [4, 3, 3]
+    """
+    n = check_positive_int(n, "shard_sizes", "n (the number of samples)")
+    n_replicas = check_positive_int(n_replicas, "shard_sizes", "n_replicas")
+    if n_replicas > n:
+        raise ValueError(f"shard_sizes: expected 1 <= n_replicas <= n = {n} (every replica needs a sample), "
+                         f"got {n_replicas}")
     return [len(s) for s in np.array_split(np.arange(n), n_replicas)]
 
 
-def _replica_gradients(layers, loss, x, y):
-    """Forward and backward on one shard; returns (loss value, list of gradient arrays in params order)."""
+def _check_learning_rate(learning_rate, where: str) -> None:
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
+
+
+def _check_step(model_or_layers, loss, x, y, n_replicas, learning_rate, where: str):
+    """All of ``data_parallel_step``'s validation, so that a bad argument fails before any replica runs."""
+    layers = _layers_of(model_or_layers, where)
+    loss = _loss_of(loss, where)
+    x, y = as_array(x, where, "an array x"), as_array(y, where, "an array y")
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise ValueError(f"{where}: expected x and y with the same number of samples, got shapes {x.shape} and {y.shape}")
+    for name, arr in (("x", x), ("y", y)):
+        if arr.dtype.kind == "f":
+            check_finite(arr, f"{where}: {name}")  # one NaN sample would turn every weight into NaN
+    if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)):
+        raise TypeError(f"{where}: expected n_replicas to be an int, got {type(n_replicas).__name__}")
+    if not 1 <= n_replicas <= len(x):
+        raise ValueError(f"{where}: expected 1 <= n_replicas <= batch size {len(x)}, got {n_replicas}")
+    _check_learning_rate(learning_rate, where)
+    return layers, loss, x, y
+
+
+def _trainable_params(layers) -> list[np.ndarray]:
+    return [layer.params[k] for layer in layers if layer.trainable for k in layer.params]
+
+
+def _replica_gradient(layers, loss, x, y):
+    """Forward and backward on one shard; returns (loss value, gradient arrays in ``_trainable_params`` order)."""
     a = x
     for layer in layers:
         a = layer.forward(a, training=True)
@@ -80,6 +121,11 @@ def _replica_gradients(layers, loss, x, y):
     for layer in reversed(layers):
         grad = layer.backward(grad)
     return value, [layer.grads[k] for layer in layers if layer.trainable for k in layer.params]
+
+
+def _all_reduce(per_replica: list[list[np.ndarray]], weights) -> list[np.ndarray]:
+    """``sum_r weights[r] * g_r`` for every parameter: what an all-reduce computes across the devices."""
+    return [sum(w_r * g_r for w_r, g_r in zip(weights, grads)) for grads in zip(*per_replica)]
 
 
 def data_parallel_step(model_or_layers, loss, x, y, n_replicas: int, learning_rate: float) -> dict:
@@ -111,39 +157,21 @@ def data_parallel_step(model_or_layers, loss, x, y, n_replicas: int, learning_ra
     The L2 term of a regularizer is in every replica's gradient; since the
     weights ``n_r / n`` sum to one it appears exactly once in the average.
     """
-    where = "data_parallel_step"
-    layers = _layers_of(model_or_layers, where)
-    loss = _loss_of(loss, where)
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
-        raise ValueError(f"{where}: expected x and y with the same number of samples, got shapes {x.shape} and {y.shape}")
-    if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)):
-        raise TypeError(f"{where}: expected n_replicas to be an int, got {type(n_replicas).__name__}")
-    if not 1 <= n_replicas <= len(x):
-        raise ValueError(f"{where}: expected 1 <= n_replicas <= batch size {len(x)}, got {n_replicas}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
-
+    layers, loss, x, y = _check_step(model_or_layers, loss, x, y, n_replicas, learning_rate, "data_parallel_step")
     n = len(x)
-    bounds = np.cumsum([0] + shard_sizes(n, n_replicas))
-    total_loss = 0.0
-    summed = None
-    for r in range(n_replicas):
-        replica = copy.deepcopy(layers)  # the weights broadcast to device r
-        lo, hi = bounds[r], bounds[r + 1]
-        value, grads = _replica_gradients(replica, loss, x[lo:hi], y[lo:hi])
-        weight = (hi - lo) / n
-        total_loss += weight * value
-        # The all-reduce: a weighted sum of the replicas' gradients.
-        if summed is None:
-            summed = [weight * g for g in grads]
-        else:
-            for s, g in zip(summed, grads):
-                s += weight * g
-    params = [layer.params[k] for layer in layers if layer.trainable for k in layer.params]
-    for p, g in zip(params, summed):
-        p -= (learning_rate * g).astype(p.dtype, copy=False)
-    return {"loss": float(total_loss), "shard_sizes": [int(b - a) for a, b in zip(bounds[:-1], bounds[1:])]}
+    # 1. Shard the global batch: replica r gets n_r consecutive samples.
+    x_shards, y_shards = np.array_split(x, n_replicas), np.array_split(y, n_replicas)
+    sizes = [len(x_r) for x_r in x_shards]
+    # 2. Every replica, a copy of the weights broadcast to its device, computes g_r on its own shard.
+    replicas = [_replica_gradient(copy.deepcopy(layers), loss, x_r, y_r) for x_r, y_r in zip(x_shards, y_shards)]
+    weights = np.array(sizes) / n  # n_r / n, which sum to one
+    # 3. All-reduce: g = sum_r (n_r / n) g_r is exactly the gradient of the mean loss over the whole batch.
+    g = _all_reduce([grads for _, grads in replicas], weights)
+    # 4. One update, the same on every replica, so that their copies of the weights stay identical.
+    for theta, g_theta in zip(_trainable_params(layers), g):
+        theta -= (learning_rate * g_theta).astype(theta.dtype, copy=False)
+    loss_value = sum(w_r * loss_r for w_r, (loss_r, _) in zip(weights, replicas))  # the full-batch mean loss
+    return {"loss": float(loss_value), "shard_sizes": sizes}
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,10 +233,7 @@ def mirrored_strategy_train(model_or_layers, loss, x, y, batch_size: int, learni
     batch_size = check_positive_int(batch_size, where, "batch_size")
     epochs = check_positive_int(epochs, where, "epochs")
     n_replicas = check_positive_int(n_replicas, where, "n_replicas")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{where}: expected a learning_rate > 0, got {type(learning_rate).__name__}")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"{where}: expected a learning_rate > 0, got {learning_rate}")
+    _check_learning_rate(learning_rate, where)
     weights = [w for layer in layers for w in layer.get_weights()]
     config = {"layers": spec, "loss": loss.name, "from_logits": loss.from_logits,
               "batch_size": batch_size, "learning_rate": float(learning_rate), "epochs": epochs,

@@ -16,21 +16,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_finite, check_ndim, as_rng
+from ._checks import as_float_array, as_rng, check_finite, check_ndim, check_positive_float, check_positive_int
 
 __all__ = ["Perceptron", "linearly_separable"]
 
 
-def _check_xy(x, y, where: str):
+def _check_x(x, where: str, n_in: int | None = None) -> np.ndarray:
     x = as_float_array(x, where, dtype=np.float64)
     check_ndim(x, 2, where, "(samples, features)")
-    check_finite(x, where)
+    check_finite(x, where)  # a NaN feature would compare False with 0 and silently predict class 0
+    if n_in is not None and x.shape[1] != n_in:
+        raise ValueError(f"{where}: expected {n_in} features, got shape {x.shape}")
+    return x
+
+
+def _check_xy(x, y, where: str, n_in: int | None = None):
+    x = _check_x(x, where, n_in)
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise ValueError(f"{where}: expected labels of shape ({x.shape[0]},) to match x, got shape {y.shape}")
-    if not np.all((y == 0) | (y == 1)):
+    if y.dtype.kind not in "biuf" or not np.all((y == 0) | (y == 1)):
         raise ValueError(f"{where}: expected labels 0 or 1, got values {np.unique(y)[:5].tolist()}")
     return x, y.astype(np.float64)
+
+
+def _check_fit(x, y, epochs, n_in: int):
+    """Everything ``Perceptron.fit`` needs checked before its first update (so a bad call changes nothing)."""
+    x, y = _check_xy(x, y, "Perceptron.fit", n_in)
+    return x, y, check_positive_int(epochs, "Perceptron.fit", "epochs")
 
 
 class Perceptron:
@@ -57,24 +70,19 @@ class Perceptron:
     """
 
     def __init__(self, n_in: int, learning_rate: float = 1.0, shuffle: bool = True, seed=None):
-        if not isinstance(n_in, (int, np.integer)) or n_in < 1:
-            raise ValueError(f"Perceptron: expected n_in as a positive int, got {n_in!r}")
-        if not learning_rate > 0:
-            raise ValueError(f"Perceptron: expected learning_rate > 0, got {learning_rate!r}")
-        self.n_in = int(n_in)
-        self.learning_rate = float(learning_rate)
-        self.shuffle = shuffle
-        self._rng = as_rng(seed)
+        self.n_in = check_positive_int(n_in, "Perceptron", "n_in")
+        self.learning_rate = check_positive_float(learning_rate, "Perceptron", "learning_rate")
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"Perceptron: expected shuffle as a bool, got {type(shuffle).__name__}")
+        self.shuffle = bool(shuffle)
+        self._rng = as_rng(seed, "Perceptron")
         self.w = np.zeros(self.n_in)
         self.b = 0.0
         self.errors_: list[int] = []
 
     def predict(self, x) -> np.ndarray:
         """Return 0/1 predictions, shape ``(samples,)``, for ``x`` of shape ``(samples, n_in)``."""
-        x = as_float_array(x, "Perceptron.predict", dtype=np.float64)
-        check_ndim(x, 2, "Perceptron.predict", "(samples, features)")
-        if x.shape[1] != self.n_in:
-            raise ValueError(f"Perceptron.predict: expected {self.n_in} features, got shape {x.shape}")
+        x = _check_x(x, "Perceptron.predict", self.n_in)
         return (x @ self.w + self.b > 0).astype(np.int64)
 
     def fit(self, x, y, epochs: int = 20) -> "Perceptron":
@@ -82,25 +90,23 @@ class Perceptron:
 
         Returns ``self``; ``errors_`` records the mistakes of each epoch.
         """
-        x, y = _check_xy(x, y, "Perceptron.fit")
-        if x.shape[1] != self.n_in:
-            raise ValueError(f"Perceptron.fit: expected {self.n_in} features, got shape {x.shape}")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-            raise ValueError(f"Perceptron.fit: expected epochs as a positive int, got {epochs!r}")
+        x, y, epochs = _check_fit(x, y, epochs, self.n_in)
         self.errors_ = []
         for _ in range(epochs):
-            order = self._rng.permutation(len(x)) if self.shuffle else np.arange(len(x))
             mistakes = 0
-            for i in order:
-                error = y[i] - float(x[i] @ self.w + self.b > 0)  # -1, 0 or +1
-                if error:
-                    self.w += self.learning_rate * error * x[i]
-                    self.b += self.learning_rate * error
+            for i in self._visiting_order(len(x)):
+                y_hat = float(x[i] @ self.w + self.b > 0)  # the threshold unit: [w . x + b > 0]
+                if y_hat != y[i]:  # error correction: an example already right changes nothing
+                    self.w += self.learning_rate * (y[i] - y_hat) * x[i]  # w <- w + eta (y - y_hat) x
+                    self.b += self.learning_rate * (y[i] - y_hat)  # b <- b + eta (y - y_hat)
                     mistakes += 1
             self.errors_.append(mistakes)
             if mistakes == 0:  # converged: every example is on its correct side
                 break
         return self
+
+    def _visiting_order(self, n: int) -> np.ndarray:
+        return self._rng.permutation(n) if self.shuffle else np.arange(n)
 
 
 def linearly_separable(x, y) -> bool:

@@ -12,6 +12,7 @@ This module never imports TensorFlow at import time; ``import dlcourse`` stays l
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import sys
 
@@ -41,6 +42,11 @@ def load_tensorflow(seed: int | None = None):
     and TensorFlow at once; with ``verbose=0`` that makes notebook outputs bit-identical
     from run to run.
     """
+    # Checked before the slow import; NumPy's seeding error would name neither this function nor the argument.
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"load_tensorflow: expected seed to be None or an int >= 0, got {type(seed).__name__}")
+    if seed is not None and seed < 0:
+        raise ValueError(f"load_tensorflow: expected seed to be None or an int >= 0, got {seed}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" not in sys.modules:
         with silenced_stderr():

@@ -10,11 +10,12 @@ import hashlib
 import http.server
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from dlcourse.data import download
+from dlcourse.data import download, sha256_of
 from dlcourse.data.download import ChecksumMismatchError, DownloadError
 
 # Larger than one read chunk, so streaming is exercised. Fixed bytes, not os.urandom: the
@@ -156,3 +157,114 @@ def test_sha256_must_be_a_string(tmp_path):
 def test_path_must_not_be_a_directory(tmp_path):
     with pytest.raises(ValueError, match=f"download: expected path to name a file, got the directory {tmp_path}"):
         download((tmp_path / "x").as_uri(), tmp_path, SHA)
+
+
+class _TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Answers with a full Content-Length, then sends one byte every 0.3 s: each read waits far less than
+    the socket timeout, so only an overall deadline ends the download. ``trickle`` picks what is slow:
+    the body, or already the status line and headers."""
+
+    trickle = "body"
+    stop: threading.Event
+
+    def do_GET(self):
+        head = f"HTTP/1.0 200 OK\r\nContent-Length: {len(PAYLOAD)}\r\n\r\n".encode()
+        slow = head if self.trickle == "headers" else PAYLOAD[:20]
+        if self.trickle == "body":
+            self.wfile.write(head)
+        try:
+            for byte in slow[:20]:  # at most 6 s, so an unbounded download fails the test instead of hanging it
+                if self.stop.wait(0.3):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except OSError:  # the client gave up and closed the connection: that is the point
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def trickle_server():
+    stop = threading.Event()
+    servers = []
+
+    def start(trickle):
+        handler = type("Handler", (_TrickleHandler,), {"trickle": trickle, "stop": stop})
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_address[1]}/blob.bin"
+
+    yield start
+    stop.set()
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize("trickle", ["body", "headers"])
+def test_total_deadline_ends_a_trickling_download(trickle_server, tmp_path, trickle):
+    url = trickle_server(trickle)
+    target = tmp_path / "blob.bin"
+    start = time.monotonic()
+    with pytest.raises(DownloadError, match=r"could not fetch .* \(the transfer did not finish within the deadline of 1 s\)"):
+        download(url, target, SHA, timeout=1.0, deadline=1.0)
+    elapsed = time.monotonic() - start
+    # Bounded by the deadline, not by the server: without it this takes 6 s and ends in a false checksum error.
+    assert elapsed < 4.0, f"download took {elapsed:.1f} s despite deadline=1.0"
+    assert not target.exists() and leftovers(tmp_path) == []
+
+
+class _ShortBodyHandler(http.server.BaseHTTPRequestHandler):
+    """Announces the whole payload, sends 100 bytes and closes: a connection dropped mid-file."""
+
+    def do_GET(self):
+        self.wfile.write(f"HTTP/1.0 200 OK\r\nContent-Length: {len(PAYLOAD)}\r\n\r\n".encode() + PAYLOAD[:100])
+
+    def log_message(self, *args):
+        pass
+
+
+def test_connection_dropped_mid_file_is_a_download_error_not_a_checksum_error(tmp_path):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ShortBodyHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DownloadError, match=rf"could not fetch .* \(the connection closed after 100 of {len(PAYLOAD)} bytes\)") as info:
+            download(f"http://127.0.0.1:{httpd.server_address[1]}/blob.bin", tmp_path / "blob.bin", SHA, timeout=5)
+        assert not isinstance(info.value, ChecksumMismatchError)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert leftovers(tmp_path) == [] and not (tmp_path / "blob.bin").exists()
+
+
+@pytest.mark.parametrize("kwargs, exc, text", [
+    (dict(timeout=0), ValueError, r"download: expected timeout \(seconds\) to be a finite number > 0, got 0"),
+    (dict(timeout=-1.0), ValueError, r"download: expected timeout \(seconds\) to be a finite number > 0, got -1.0"),
+    (dict(timeout=None), TypeError, r"download: expected timeout \(seconds\) to be a number > 0, got NoneType None"),
+    (dict(deadline=0.0), ValueError, r"download: expected deadline \(seconds\) to be a finite number > 0, got 0.0"),
+    (dict(deadline=float("nan")), ValueError, r"download: expected deadline \(seconds\) to be a finite number > 0, got nan"),
+    (dict(chunk_size=0), ValueError, r"download: expected chunk_size to be an int >= 1, got 0"),
+    (dict(chunk_size=1.5), TypeError, r"download: expected chunk_size to be an int >= 1, got float 1.5"),
+])
+def test_bad_timeouts_and_chunk_sizes_are_refused_before_the_network(server, tmp_path, kwargs, exc, text):
+    base, handler = server
+    with pytest.raises(exc, match=text):
+        download(f"{base}/blob.bin", tmp_path / "blob.bin", SHA, **kwargs)
+    assert handler.requests == [] and not (tmp_path / "blob.bin").exists() and leftovers(tmp_path) == []
+
+
+def test_url_must_be_a_string(tmp_path):
+    with pytest.raises(TypeError, match="download: expected url as a str, got PosixPath"):
+        download(tmp_path / "x", tmp_path / "y", SHA)
+
+
+def test_sha256_of_refuses_chunk_size_zero(tmp_path):
+    f = tmp_path / "f.bin"
+    f.write_bytes(PAYLOAD)
+    assert sha256_of(f, chunk_size=1000) == SHA  # a chunk size that does not divide the file
+    for bad, exc in [(0, ValueError), (-5, ValueError), (2.0, TypeError), (None, TypeError)]:
+        with pytest.raises(exc, match=r"sha256_of: expected chunk_size to be an int >= 1"):
+            sha256_of(f, chunk_size=bad)

@@ -72,3 +72,50 @@ def test_bad_inputs():
         Perceptron(0)
     with pytest.raises(ValueError, match="linearly_separable: expected finite"):
         linearly_separable(np.full((4, 2), np.nan), XOR)
+
+
+bad_number = st.one_of(st.floats(max_value=0.0), st.sampled_from([float("nan"), float("inf")]), st.none(),
+                       st.text(max_size=3), st.booleans())
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.sampled_from(["n_in", "learning_rate", "shuffle", "seed"]), st.data())
+def test_constructor_refuses_bad_arguments_with_our_errors(name, data):
+    value = data.draw({"n_in": st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.booleans()),
+                       "learning_rate": bad_number,
+                       "shuffle": st.one_of(st.integers(), st.text(max_size=3), st.none()),
+                       "seed": st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2))}[name])
+    kwargs = {"n_in": 2, name: value}
+    with pytest.raises((TypeError, ValueError), match=r"^Perceptron: expected "):
+        Perceptron(**kwargs)
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.one_of(st.tuples(st.just("epochs"), st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.booleans())),
+                 st.tuples(st.just("x"), st.tuples(st.integers(0, 3), st.integers(0, 1), st.sampled_from([np.nan, np.inf]))),
+                 st.tuples(st.just("y"), st.lists(st.sampled_from([0, 1, 2, -1, 0.5, "a"]), min_size=4, max_size=4)
+                           .filter(lambda v: not all(e in (0, 1) for e in v)))))
+def test_fit_refuses_bad_input_before_any_update(bad):
+    # Never a half-applied update: the weights of an earlier fit survive a rejected call untouched.
+    p = Perceptron(2, seed=0).fit(CORNERS, AND, epochs=50)
+    w, b, errors = p.w.copy(), p.b, list(p.errors_)
+    x, y, epochs = CORNERS.copy(), AND, 5
+    name, value = bad
+    if name == "x":
+        x[value[:2]] = value[2]
+    elif name == "y":
+        y = value
+    else:
+        epochs = value
+    with pytest.raises((TypeError, ValueError), match=r"^Perceptron.fit: expected "):
+        p.fit(x, y, epochs=epochs)
+    assert np.array_equal(p.w, w) and p.b == b and p.errors_ == errors
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(0, 2), st.integers(0, 1), st.sampled_from([np.nan, np.inf, -np.inf]))
+def test_predict_refuses_non_finite_features_instead_of_predicting_zero(row, col, value):
+    x = np.zeros((3, 2))
+    x[row, col] = value
+    with pytest.raises(ValueError, match=r"^Perceptron.predict: expected finite values, got 1 NaN/inf"):
+        Perceptron(2).predict(x)

@@ -19,7 +19,9 @@ numbers, which is why the course never unpickles downloaded data.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 
 import numpy as np
 
@@ -44,14 +46,17 @@ def _read_all(path_or_fileobj) -> tuple[bytes, str]:
     elif hasattr(path_or_fileobj, "read"):
         name = getattr(path_or_fileobj, "name", "<file object>")
         raw = path_or_fileobj.read()
-        if not isinstance(raw, bytes):
+        if isinstance(raw, str):
             raise TypeError(f"read_idx({name}): expected a file opened in binary mode ('rb'), got text")
+        if not isinstance(raw, (bytes, bytearray, memoryview)):
+            raise TypeError(f"read_idx({name}): expected read() to return bytes, got {type(raw).__name__}")
+        raw = bytes(raw)
     else:
         raise TypeError(f"read_idx: expected a path or a binary file object, got {type(path_or_fileobj).__name__}")
     if raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a corrupt deflate body
             raise ValueError(f"read_idx({name}): expected a complete gzip stream, got a damaged one ({exc})") from None
     return raw, str(name)
 
@@ -93,7 +98,7 @@ def read_idx(path_or_fileobj) -> np.ndarray:
     if len(raw) < header:
         raise ValueError(f"{where}: expected a {header}-byte header for {ndim} dimensions, got only {len(raw)} bytes")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: four dimensions near 2**32 overflow int64
     got = len(raw) - header
     if got != expected:
         problem = "truncated" if got < expected else "has trailing bytes"

@@ -11,17 +11,24 @@ import math
 
 import numpy as np
 
-from .._checks import as_float_array, as_rng, check_int_array, check_positive_int
+from .._checks import as_array, as_float_array, as_rng, check_finite, check_int_array, check_positive_int
 
 __all__ = ["train_test_split", "Standardizer", "one_hot", "minibatches"]
 
 
+def _check_bool(value, where: str, name: str) -> bool:
+    # A string such as "False" is truthy: without this check it would silently mean True.
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected {name} as a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def _same_length(x, y, where: str):
-    x = np.asarray(x)
+    x = as_array(x, where, "an array x")
     if x.ndim == 0:
         raise ValueError(f"{where}: expected x with a leading sample axis, got a scalar")
     if y is not None:
-        y = np.asarray(y)
+        y = as_array(y, where, "an array y")
         if y.ndim == 0 or len(y) != len(x):
             raise ValueError(
                 f"{where}: expected x and y with the same number of samples, got x of shape {x.shape} "
@@ -71,9 +78,10 @@ def train_test_split(x, y, test_size=0.2, stratify: bool = True, seed=0):
         In scikit-learn's order; rows are shuffled within each part.
     """
     where = "train_test_split"
-    x, y = _same_length(x, y, where)
     if y is None:
         raise ValueError(f"{where}: expected targets y, got None")
+    x, y = _same_length(x, y, where)
+    stratify = _check_bool(stratify, where, "stratify")
     n = len(x)
     if isinstance(test_size, (float, np.floating)):
         if not 0.0 < test_size < 1.0:
@@ -143,11 +151,13 @@ class Standardizer:
     def transform(self, x) -> np.ndarray:
         """``(x - mean_) / scale_``, in ``x``'s float dtype (integers become float32)."""
         x = self._check_fitted(x, "Standardizer.transform")
+        check_finite(x, "Standardizer.transform")  # NaN in, NaN out would only surface as a NaN loss later
         return ((x - self.mean_) / self.scale_).astype(x.dtype, copy=False)
 
     def inverse_transform(self, z) -> np.ndarray:
         """Undo ``transform``: ``z * scale_ + mean_`` (e.g. to report predictions in original units)."""
         z = self._check_fitted(z, "Standardizer.inverse_transform")
+        check_finite(z, "Standardizer.inverse_transform")
         return (z * self.scale_ + self.mean_).astype(z.dtype, copy=False)
 
     def fit_transform(self, x) -> np.ndarray:
@@ -175,6 +185,12 @@ def one_hot(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
     ``num_classes`` defaults to ``max(y) + 1``; pass it explicitly when a split might
     lack the highest class. Labels outside ``[0, num_classes)`` raise ``ValueError``.
     """
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):  # NumPy's "data type 'flaot32' not understood"
+        raise TypeError(f"one_hot: expected a numeric dtype such as 'float32', got {dtype!r}") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(f"one_hot: expected a numeric dtype such as 'float32', got {dtype}")
     if num_classes is not None:
         num_classes = check_positive_int(num_classes, "one_hot", "num_classes")
     labels = check_int_array(y, "one_hot", low=0, high=num_classes)
@@ -207,6 +223,7 @@ def minibatches(x, y=None, batch_size: int = 32, shuffle: bool = True, seed=0, d
     where = "minibatches"
     x, y = _same_length(x, y, where)
     batch_size = check_positive_int(batch_size, where, "batch_size")
+    shuffle, drop_last = _check_bool(shuffle, where, "shuffle"), _check_bool(drop_last, where, "drop_last")
     order = as_rng(seed, where).permutation(len(x)) if shuffle else None
     # Checks above run now; the batches are produced lazily by the inner generator.
     return _batches(x, y, batch_size, order, drop_last)

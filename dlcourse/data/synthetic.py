@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_rng, check_positive_int
+from .._checks import as_rng, check_float_dtype, check_positive_int
 
 __all__ = ["make_xor", "make_spirals", "make_moons", "make_sequence_task"]
 
@@ -23,9 +23,13 @@ __all__ = ["make_xor", "make_spirals", "make_moons", "make_sequence_task"]
 def _non_negative(value, where: str, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{where}: expected {name} to be a finite number >= 0, got {type(value).__name__}")
+    try:
+        value = float(value)  # an int too large for a float is as unusable as infinity
+    except OverflowError:
+        value = float("inf")
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{where}: expected {name} to be a finite number >= 0, got {value}")
-    return float(value)
+    return value
 
 
 _XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -50,6 +54,7 @@ def make_xor(n: int | None = None, noise: float = 0.1, seed=0, dtype="float32"):
     x : ndarray, ``(n, 2)`` (``(4, 2)`` when ``n`` is None)
     y : ndarray, ``(n, 1)``, 0. or 1., shaped like the output of ``Dense(1, activation="sigmoid")``
     """
+    dtype = check_float_dtype(dtype, "make_xor")
     if n is None:
         return _XOR_X.astype(dtype), _XOR_Y.astype(dtype)
     n = check_positive_int(n, "make_xor", "n")
@@ -72,6 +77,7 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=0, dty
     x : ndarray, ``(n, 2)``
     y : ndarray of int64, ``(n,)``, the arm 0..classes-1 (sizes differ by at most one)
     """
+    dtype = check_float_dtype(dtype, "make_spirals")
     n = check_positive_int(n, "make_spirals", "n")
     classes = check_positive_int(classes, "make_spirals", "classes", minimum=2)
     noise = _non_negative(noise, "make_spirals", "noise")
@@ -98,6 +104,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed=0, dtype="float32"):
     x : ndarray, ``(n, 2)``
     y : ndarray of int64, ``(n,)``, 0 or 1 (the moon)
     """
+    dtype = check_float_dtype(dtype, "make_moons")
     n = check_positive_int(n, "make_moons", "n", minimum=2)
     noise = _non_negative(noise, "make_moons", "noise")
     from sklearn.datasets import make_moons as _sk_make_moons
@@ -131,6 +138,7 @@ def make_sequence_task(n: int = 1000, length: int = 11, seed=0, target: str = "m
     x : ndarray, ``(n, length, 1)``, the bits as floats (batch, time, features)
     y : ndarray, ``(n, 1)`` for "majority" or ``(n, length, 1)`` for "running", 0. or 1.
     """
+    dtype = check_float_dtype(dtype, "make_sequence_task")
     n = check_positive_int(n, "make_sequence_task", "n")
     length = check_positive_int(length, "make_sequence_task", "length")
     if target not in ("majority", "running"):
