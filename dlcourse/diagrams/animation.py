@@ -55,6 +55,12 @@ class JSAnimation:
         return f"JSAnimation({self.name!r}, {self.frames} frames, {self.size / 1e6:.2f} MB)"
 
 
+def _check_name(name, where: str) -> None:
+    """The player's id becomes part of JavaScript names (``anim<name>``): it must be an identifier."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"{where}: expected name to be an identifier such as 'conv_slide', got {name!r}")
+
+
 def to_offline_html(animation, name: str, fps: float = 2.0) -> JSAnimation:
     """Render a matplotlib ``Animation`` to an offline HTML player whose ids derive from ``name``.
 
@@ -71,8 +77,7 @@ def to_offline_html(animation, name: str, fps: float = 2.0) -> JSAnimation:
         The figure is closed, so a notebook shows the player only.
     """
     where = "to_offline_html"
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"{where}: expected name to be an identifier such as 'conv_slide', got {name!r}")
+    _check_name(name, where)
     html = animation.to_jshtml(fps=fps, default_mode="loop")
     plt.close(animation._fig)
     random_id = _RANDOM_ID.search(html)
@@ -107,6 +112,7 @@ def conv_animation(x, layer, filter=0, name="conv_slide", fps=2.0) -> JSAnimatio
     """
     from .conv import _image, draw_conv, draw_conv_on
 
+    _check_name(name, "conv_animation")
     fig = draw_conv(x, layer, (0, 0), filter, filled=1)  # validates everything once
     ax = fig.axes[0]
     x = _image(x, "conv_animation")
@@ -150,6 +156,7 @@ def descent_animation(loss, paths, extent, minimum=None, levels=15, frames=25, n
     JSAnimation
     """
     where = "descent_animation"
+    _check_name(name, where)
     if not callable(loss):
         raise TypeError(f"{where}: expected loss to be a callable (theta0, theta1) -> loss, got {type(loss).__name__}")
     if not isinstance(paths, dict) or not paths:
