@@ -78,14 +78,14 @@ def fmt(value) -> str:
     return f"{float(value):.2f}"
 
 
-def find(fig, gid: str):
-    """The artists of ``fig`` whose gid is ``gid`` (a test helper, also handy for readers)."""
-    return [a for a in fig.findobj() if a.get_gid() == gid]
+def find(artist, gid: str):
+    """The artists inside ``artist`` (a Figure, or one Axes of it) whose gid is ``gid``."""
+    return [a for a in artist.findobj() if a.get_gid() == gid]
 
 
-def texts(fig, prefix: str) -> dict:
-    """``{gid: text}`` for every Text artist of ``fig`` whose gid starts with ``prefix``."""
-    return {a.get_gid(): a.get_text() for a in fig.findobj(matplotlib.text.Text)
+def texts(artist, prefix: str) -> dict:
+    """``{gid: text}`` for every Text inside ``artist`` (a Figure or an Axes) whose gid starts with ``prefix``."""
+    return {a.get_gid(): a.get_text() for a in artist.findobj(matplotlib.text.Text)
             if (a.get_gid() or "").startswith(prefix)}
 
 

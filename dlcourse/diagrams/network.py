@@ -94,7 +94,7 @@ def draw_network(model, x=None, max_units=8, ax=None):
     if x is not None and not layers:
         raise ValueError(f"{where}: expected layers to compute the values of x, got only widths {widths}")
     values = _values(layers, x, where) if x is not None else None
-    fig, ax = new_axes(ax, (2.2 * len(widths) + 1, 0.55 * min(max(widths), max_units) + 1.5), where)
+    fig, ax = new_axes(ax, (1.7 * len(widths) + 0.6, 0.4 * min(max(widths), max_units) + 0.9), where)
     shown = [shown_units(n, max_units) for n in widths]
     ys = [{i: (len(s) - 1) / 2 - k for k, i in enumerate(s)} for s in shown]
     for l, layer in enumerate(layers):
