@@ -195,9 +195,9 @@ def test_layer_graph_shows_the_norms_of_an_actual_backward_pass():
         numeric = gradcheck.numerical_gradient(lambda: loss(y, output.forward(hidden.forward(x))), layer.params["kernel"])
         assert gradcheck.relative_error(layer.grads["kernel"], numeric) < 1e-6
         shown = texts(fig, f"node-{name}-grad")[f"node-{name}-grad"]
-        assert shown == f"|dL| {np.linalg.norm(layer.grads['kernel']):.4g}"
+        assert shown == f"grad norm {np.linalg.norm(layer.grads['kernel']):.4g}"
     a1 = hidden.forward(x)
-    assert texts(fig, "node-A1-value")["node-A1-value"] == f"6x5  |.| {np.linalg.norm(a1):.4g}"
+    assert texts(fig, "node-A1-value")["node-A1-value"] == f"6x5, norm {np.linalg.norm(a1):.4g}"
     assert texts(fig, "node-L-text")["node-L-text"] == f"L = {loss(y, output.forward(a1)):.4g}"
     with pytest.raises(TypeError, match="draw_layer_graph: expected a non-empty list of dlcourse Dense layers"):
         draw_layer_graph([ReLU()], loss, x, y)

@@ -181,7 +181,7 @@ def draw_layer_graph(layers, loss, x, y, ax=None):
 
     Runs the layers' ``forward`` and ``backward`` once on ``(x, y)`` (so afterwards ``grads``
     holds this run's gradients, as after any backward pass) and annotates each node with its
-    shape, the norm of its value ``|.|`` and the norm of dL/d(node) ``|dL|``.
+    shape, the (Frobenius) norm of its value and the norm of dL/d(node), its "grad norm".
 
     Parameters
     ----------
@@ -223,7 +223,7 @@ def draw_layer_graph(layers, loss, x, y, ax=None):
     xl = 5.0 * len(layers) + 2.5
     arrow(ax, (xl - 1.55, 0), (xl - 0.6, 0), "edge-L")
     box(ax, (xl, 0), f"L = {values['L']:.4g}", "node-L", COLORS["output"], width=1.2, height=0.45, fontsize=8)
-    ax.text(xl, -0.45, "dL/dL = 1", ha="center", fontsize=7, color=COLORS["grad"], gid="node-L-grad")
+    ax.text(xl, -0.45, "grad 1", ha="center", fontsize=7, color=COLORS["grad"], gid="node-L-grad")
     finish(ax)
     return fig
 
@@ -235,7 +235,8 @@ def _graph_node(ax, xy, name, values, grads, title=None):
     box(ax, xy, title or name, f"node-{name}", COLORS["input"] if name[0] in "XWb" else COLORS["unit"],
         width=1.9, height=0.45, fontsize=8)
     shape = "x".join(str(n) for n in np.shape(value))
-    ax.text(x, y + 0.3, f"{shape}  |.| {np.linalg.norm(value):.4g}", ha="center", fontsize=7,
-            gid=f"node-{name}-value")
-    ax.text(x, y - 0.45, f"|dL| {np.linalg.norm(grads[name]):.4g}", ha="center", fontsize=7, color=COLORS["grad"],
+    # Z nodes have arrows coming in from above and below: their numbers sit right of the arrows
+    tx, ha = (x + 0.08, "left") if name[0] == "Z" else (x, "center")
+    ax.text(tx, y + 0.3, f"{shape}, norm {np.linalg.norm(value):.4g}", ha=ha, fontsize=7, gid=f"node-{name}-value")
+    ax.text(tx, y - 0.45, f"grad norm {np.linalg.norm(grads[name]):.4g}", ha=ha, fontsize=7, color=COLORS["grad"],
             gid=f"node-{name}-grad")

@@ -129,7 +129,8 @@ def _column(ax, l, col, width, title, values, n_columns):
         ax.add_patch(Circle((2.2 * l, y), 0.22, facecolor=color, edgecolor=COLORS["edge"], gid=f"unit-{l}-{i}",
                             zorder=2))
         if values is not None:
-            ax.text(2.2 * l + 0.3, y + 0.12, fmt(values[i]), fontsize=7, gid=f"value-{l}-{i}", zorder=3)
+            ax.text(2.2 * l + 0.3, y + 0.12, fmt(values[i]), fontsize=7, gid=f"value-{l}-{i}", zorder=3,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5, "alpha": 0.85})
     if len(col) < width:
         last = sorted(col.values())[0]
         ax.text(2.2 * l, last + 0.5, "\u22ee", ha="center", va="center", fontsize=12, gid=f"ellipsis-{l}")
