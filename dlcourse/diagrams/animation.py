@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
-from ._style import COLORS, finish, run_forward
+from ._style import COLORS, run_forward
 
 __all__ = ["JSAnimation", "to_offline_html", "conv_animation", "descent_animation"]
 

@@ -1,8 +1,6 @@
 """An embedding lookup: ids -> rows of the table -> vectors."""
 from __future__ import annotations
 
-import numpy as np
-
 from ._style import COLORS, arrow, cell, finish, fmt, new_axes, run_forward
 from .network import shown_units
 

@@ -21,8 +21,7 @@ def shown_units(width: int, max_units: int) -> list[int]:
 
 def _columns(model, where):
     """``(widths, dense layers, column titles)`` from a Sequential, a list of layers or a list of widths."""
-    from ..layers import Dense
-    from ..layers.core import Activation, Dropout
+    from ..layers import Activation, Dense, Dropout
 
     layers = getattr(model, "layers", model)
     if not hasattr(layers, "__iter__"):
