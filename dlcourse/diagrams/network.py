@@ -80,7 +80,7 @@ def draw_network(model, x=None, max_units=8, ax=None):
 
     Examples
     --------
-    >>> from dlcourse.diagrams import draw_network, find
+    >>> from dlcourse.diagrams import draw_network
     >>> fig = draw_network([3, 5, 2])
     >>> len([a for a in fig.findobj() if (a.get_gid() or "").startswith("unit-1-")])
     5
