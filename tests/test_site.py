@@ -4,7 +4,9 @@ Serves ``_build/html`` on 127.0.0.1 and drives Debian's Chromium through Playwri
 (``executable_path``; Playwright never downloads a browser here). For every page in the
 table of contents it asserts: HTTP 200, no failed or outside request (the site must work
 offline), no console error, every image loaded, every formula typeset by the bundled
-MathJax, every internal link and anchor resolving, a title and the theme's navigation.
+MathJax, every internal link and anchor resolving, a title and the theme's navigation. Each
+JavaScript animation (the players of ``dlcourse.diagrams.animation``) shows its first frame,
+labels its buttons without an icon font, and moves to other frames when Play is pressed.
 A full-page screenshot of each page lands in ``_build/screenshots/`` for review.
 """
 from __future__ import annotations
@@ -31,6 +33,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 THEME_FIRST_VISIT = "Got invalid theme mode"
 
 PAGES = sorted(str(p.relative_to(ROOT).with_suffix(".html")) for p in toc_documents())
+# The JavaScript animations (dlcourse.diagrams.animation) on each page, by player name.
+ANIMATIONS = {
+    "book/part3_algorithms/03_gradient_descent_learning_rate.html": ["lr_paths"],
+    "book/part3_algorithms/05_convolution_and_pooling.html": ["conv_slide"],
+}
 PART_PAGES = [p for p in PAGES if re.match(r"book/part\d", p)]
 
 
@@ -144,11 +151,37 @@ def test_page(site, browser, rel):
             assert page.locator(".dropdown-download-buttons a[href$='.ipynb']").count() > 0, f"{rel}: no .ipynb download"
         if page.locator("div.highlight pre").count():
             assert page.locator("button.copybtn").count() > 0, f"{rel}: code without copy buttons"
+        players = page.locator("div.animation").count()
+        assert players == len(ANIMATIONS.get(rel, [])), f"{rel}: {players} animations, expected {ANIMATIONS.get(rel, [])}"
         opened = page.evaluate("() => [...document.querySelectorAll('.tag_hide-input details')].filter(d => d.open).length")
         assert opened == 0, f"{rel}: {opened} hidden solutions are shown expanded"
 
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+        assert not problems, f"{rel}: " + "; ".join(problems[:5])
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("rel,name", [(rel, name) for rel, names in sorted(ANIMATIONS.items()) for name in names])
+def test_animation_plays(site, browser, rel, name):
+    """The player shows its first frame, its buttons are plain text (no icon font), and Play moves the frames."""
+    page, problems = _visit(browser, site + rel)
+    try:
+        image = page.locator(f"#_anim_img{name}")
+        image.scroll_into_view_if_needed()
+        page.wait_for_function(f"() => document.getElementById('_anim_img{name}').naturalWidth > 0", timeout=10000)
+        first = image.get_attribute("src")
+        assert first.startswith("data:image/png;base64,"), f"{rel}: {name} shows no embedded frame"
+        assert page.locator(f"#_anim_slider{name}").get_attribute("value") == "0"
+        buttons = page.locator("div.animation .anim-buttons button")
+        assert buttons.count() == 9 and page.locator("div.animation i.fa").count() == 0
+        assert all(buttons.nth(k).inner_text().strip() for k in range(9)), f"{rel}: a player button has no label"
+        page.locator("div.animation button[title='Play']").click()
+        page.wait_for_function(f"(first) => document.getElementById('_anim_img{name}').src !== first", arg=first,
+                               timeout=10000)
+        page.locator("div.animation button[title='Pause']").click()
+        assert int(page.locator(f"#_anim_slider{name}").input_value()) > 0, f"{rel}: the slider did not follow the frames"
         assert not problems, f"{rel}: " + "; ".join(problems[:5])
     finally:
         page.close()
