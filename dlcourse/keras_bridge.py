@@ -10,7 +10,8 @@ TensorFlow is imported inside the functions, through ``dlcourse.tfsetup``, so th
 ``import dlcourse.keras_bridge`` stays cheap and ``import dlcourse`` never loads it.
 
 Supported layers: Dense, Conv2D, MaxPool2D, AveragePool2D, Flatten, Dropout, ReLU,
-Sigmoid, Tanh, Softmax, Activation, SimpleRNN, Embedding. Anything else raises a
+Sigmoid, Tanh, Softmax, Activation, SimpleRNN, LSTM, GRU (``reset_after=True``), Embedding,
+BatchNormalization (its moving statistics travel with the weights). Anything else raises a
 ``TypeError`` naming the layer.
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ def _input_shape(model) -> tuple:
     if shape is not None:
         return tuple(shape)
     kind = type(model.layers[0]).__name__
+    if kind in ("LSTM", "GRU"):  # sequences of any length, n_in features per step
+        return (None, model.layers[0].n_in)
     raise ValueError(f"to_keras: expected Sequential(..., input_shape=...) when the first layer is {kind} "
                      f"(its input size cannot be read off the layer), got input_shape=None")
 
@@ -72,10 +75,19 @@ def _layer_to_keras(keras, layer):
         return L.Activation(layer.activation or "linear", name=layer.name)
     if kind == "SimpleRNN":
         return L.SimpleRNN(layer.units, return_sequences=layer.return_sequences, **common)
+    if kind == "LSTM":
+        return L.LSTM(layer.units, return_sequences=layer.return_sequences,
+                      unit_forget_bias=layer.unit_forget_bias, **common)
+    if kind == "GRU":
+        return L.GRU(layer.units, return_sequences=layer.return_sequences, reset_after=True, **common)
     if kind == "Embedding":
         return L.Embedding(layer.vocab_size, layer.dim, **common)
+    if kind == "BatchNormalization":
+        return L.BatchNormalization(axis=layer.axis, momentum=layer.momentum, epsilon=layer.epsilon,
+                                    center=layer.center, scale=layer.scale, **common)
     raise TypeError(f"to_keras: expected one of Dense, Conv2D, MaxPool2D, AveragePool2D, Flatten, Dropout, "
-                    f"ReLU, Sigmoid, Tanh, Softmax, Activation, SimpleRNN, Embedding; got {kind} ({layer.name!r})")
+                    f"ReLU, Sigmoid, Tanh, Softmax, Activation, SimpleRNN, LSTM, GRU, Embedding, "
+                    f"BatchNormalization; got {kind} ({layer.name!r})")
 
 
 def _optimizer_to_keras(keras, opt):
@@ -206,14 +218,41 @@ def _layer_from_keras(keras, kl):
             raise TypeError(f"{where}: expected a tanh SimpleRNN with bias, forward in time, no state returned")
         layer = L.SimpleRNN(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences,
                             dtype=dtype, name=kl.name)
+    elif kind in ("LSTM", "GRU"):
+        layer = _gated_from_keras(keras, kl, kind, weights, dtype, where)
     elif kind == "Embedding":
         layer = L.Embedding(kl.input_dim, kl.output_dim, dtype=dtype, name=kl.name)
+    elif kind == "BatchNormalization":
+        if kl.renorm or kl.synchronized:
+            raise TypeError(f"{where}: expected a plain BatchNormalization (no renorm, not synchronized)")
+        layer = L.BatchNormalization(weights[-1].shape[0], axis=kl.axis, momentum=kl.momentum,
+                                     epsilon=kl.epsilon, center=kl.center, scale=kl.scale,
+                                     dtype=dtype, name=kl.name)
     else:
         raise TypeError(f"from_keras: expected Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, "
-                        f"ReLU, Softmax, Activation, SimpleRNN or Embedding layers, got {kind} ({kl.name!r})")
+                        f"ReLU, Softmax, Activation, SimpleRNN, LSTM, GRU, Embedding or BatchNormalization "
+                        f"layers, got {kind} ({kl.name!r})")
     if weights:
         layer.set_weights(weights)
     return layer
+
+
+def _gated_from_keras(keras, kl, kind, weights, dtype, where):
+    """An LSTM or GRU of ours for a Keras one, if it computes what ours computes."""
+    from . import layers as L
+
+    cell = kl.cell
+    if _activation_name(keras, cell.activation, where) != "tanh" \
+            or _activation_name(keras, cell.recurrent_activation, where) != "sigmoid" or not cell.use_bias \
+            or kl.go_backwards or kl.return_state or kl.stateful or cell.dropout or cell.recurrent_dropout:
+        raise TypeError(f"{where}: expected tanh with sigmoid gates, with bias, forward in time, "
+                        f"no state returned or kept, no dropout")
+    if kind == "GRU":
+        if not cell.reset_after:
+            raise TypeError(f"{where}: expected reset_after=True (Keras 3's default), got reset_after=False")
+        return L.GRU(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences, dtype=dtype, name=kl.name)
+    return L.LSTM(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences,
+                  unit_forget_bias=cell.unit_forget_bias, dtype=dtype, name=kl.name)
 
 
 def from_keras(keras_model):
