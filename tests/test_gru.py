@@ -83,6 +83,10 @@ def test_initializers_by_keras_name():
     assert not layer.params["kernel"].any() and layer.params["recurrent_kernel"].any()
     with pytest.raises(ValueError, match=r"GRU: kernel_initializer: initializers.get: expected one of"):
         GRU(3, 2, kernel_initializer="he_normal")
+    ones = GRU(3, 2, recurrent_initializer=lambda shape, seed=None, dtype=None: np.ones(shape, dtype))
+    assert (ones.params["recurrent_kernel"] == 1).all() and ones.params["recurrent_kernel"].dtype == np.float32
+    with pytest.raises(ValueError, match=r"GRU: expected recurrent_initializer to return an array of shape \(2, 6\)"):
+        GRU(3, 2, recurrent_initializer=lambda shape, seed=None, dtype=None: np.ones(3))
 
 
 def test_one_step_by_hand_gate_order():

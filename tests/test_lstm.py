@@ -84,6 +84,10 @@ def test_initializers_by_keras_name():
     assert not layer.params["kernel"].any() and layer.params["recurrent_kernel"].any()
     with pytest.raises(ValueError, match=r"LSTM: kernel_initializer: initializers.get: expected one of"):
         LSTM(3, 2, kernel_initializer="he_normal")
+    ones = LSTM(3, 2, recurrent_initializer=lambda shape, seed=None, dtype=None: np.ones(shape, dtype))
+    assert (ones.params["recurrent_kernel"] == 1).all() and ones.params["recurrent_kernel"].dtype == np.float32
+    with pytest.raises(ValueError, match=r"LSTM: expected recurrent_initializer to return an array of shape \(2, 8\)"):
+        LSTM(3, 2, recurrent_initializer=lambda shape, seed=None, dtype=None: np.ones(3))
 
 
 def test_one_step_by_hand_gate_order():
@@ -212,6 +216,7 @@ def test_bad_backward():
     (dict(n_in=3, units=2.5), TypeError, r"LSTM: expected units to be an int >= 1, got float"),
     (dict(n_in=3, units=2, return_sequences="yes"), TypeError, r"LSTM: expected return_sequences to be True or False"),
     (dict(n_in=3, units=2, dtype="int32"), TypeError, r"LSTM: expected a floating dtype such as 'float32', got int32"),
+    (dict(n_in=3, units=2, unit_forget_bias="no"), TypeError, r"LSTM: expected unit_forget_bias to be True or False, got str"),
     (dict(n_in=3, units=2, seed="x"), TypeError, r"LSTM: expected seed as None, an int or a numpy.random.Generator"),
 ])
 def test_bad_constructor_arguments(kwargs, exc, match):

@@ -15,8 +15,9 @@ Along the cell state the backward pass multiplies by :math:`f_t` only, so a forg
 near 1 carries the gradient across many steps: that is why ``unit_forget_bias=True``
 starts the forget-gate bias at 1 (Jozefowicz et al. 2015), as Keras does.
 
-This module also holds what LSTM and GRU share (``GatedRecurrent``): argument checks,
-input checks, output shapes and atomic ``set_weights``.
+This module also holds what LSTM and GRU share (``GatedRecurrent``: argument checks,
+input checks, output shapes) and two helpers BatchNormalization uses too: ``check_flag``
+and ``assign_weights`` (an all-or-nothing ``set_weights``).
 """
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ from .._checks import as_float_array, as_rng, check_finite, check_ndim, check_po
 from ..activations import sigmoid
 from .base import Layer
 
-__all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward", "GatedRecurrent", "assign_weights"]
+__all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward", "GatedRecurrent", "assign_weights", "check_flag"]
+
+
+def check_flag(value, where: str, name: str) -> bool:
+    """Return ``value`` as a bool if it is True or False, else raise ``TypeError`` (no truthy strings)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: expected {name} to be True or False, got {type(value).__name__}")
+    return bool(value)
 
 
 def assign_weights(where: str, targets: dict, weights) -> None:
@@ -61,10 +69,7 @@ class GatedRecurrent(Layer):
         where = type(self).__name__
         self.n_in = check_positive_int(n_in, where, "n_in")
         self.units = check_positive_int(units, where, "units")
-        if not isinstance(return_sequences, (bool, np.bool_)):
-            raise TypeError(f"{where}: expected return_sequences to be True or False, "
-                            f"got {type(return_sequences).__name__}")
-        self.return_sequences = bool(return_sequences)
+        self.return_sequences = check_flag(return_sequences, where, "return_sequences")
         # One generator for every random initializer, so one seed fixes the whole layer.
         self._rng = as_rng(seed, where)
 
@@ -74,7 +79,10 @@ class GatedRecurrent(Layer):
             init = initializers.get(identifier)
         except ValueError as exc:
             raise ValueError(f"{where}: {what}: {exc}") from None
-        return np.asarray(init(shape, seed=self._rng, dtype=self.dtype), dtype=self.dtype)
+        w = np.asarray(init(shape, seed=self._rng, dtype=self.dtype), dtype=self.dtype)
+        if w.shape != shape:
+            raise ValueError(f"{where}: expected {what} to return an array of shape {shape}, got {w.shape}")
+        return w
 
     def check_input(self, x) -> np.ndarray:
         """Return ``x`` as a finite ``(batch, time, n_in)`` array in the layer's dtype, or raise."""
@@ -211,7 +219,7 @@ class LSTM(GatedRecurrent):
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
                  unit_forget_bias: bool = True, seed=None, dtype="float32", name: str | None = None):
         super().__init__(n_in, units, return_sequences, seed, dtype, name)
-        self.unit_forget_bias = bool(unit_forget_bias)
+        self.unit_forget_bias = check_flag(unit_forget_bias, "LSTM", "unit_forget_bias")
         u = self.units
         bias = np.zeros((4 * u,), dtype=self.dtype)
         if self.unit_forget_bias:

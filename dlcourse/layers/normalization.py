@@ -28,15 +28,9 @@ import numpy as np
 
 from .._checks import as_float_array, check_finite, check_positive_int
 from .base import Layer
-from .lstm import assign_weights
+from .lstm import assign_weights, check_flag
 
 __all__ = ["BatchNormalization"]
-
-
-def _check_bool(value, where: str, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: expected {name} to be True or False, got {type(value).__name__}")
-    return bool(value)
 
 
 def _check_real(value, where: str, name: str) -> float:
@@ -104,8 +98,8 @@ class BatchNormalization(Layer):
         self.epsilon = _check_real(epsilon, where, "epsilon")
         if not (np.isfinite(self.epsilon) and self.epsilon > 0):
             raise ValueError(f"{where}: expected epsilon > 0, got {epsilon}")
-        self.center = _check_bool(center, where, "center")
-        self.scale = _check_bool(scale, where, "scale")
+        self.center = check_flag(center, where, "center")
+        self.scale = check_flag(scale, where, "scale")
         shape = (self.n_features,)
         if self.scale:
             self.params["gamma"] = np.ones(shape, dtype=self.dtype)
@@ -194,10 +188,7 @@ class BatchNormalization(Layer):
         (the formula in the module docstring); in inference mode they are constants.
         """
         x_hat, inv_std, use_batch = self._require_cache()
-        g = self._check_grad_out(grad_out, np.moveaxis(x_hat, -1, self.axis).shape)
-        g = as_float_array(g, "BatchNormalization.backward", dtype=self.dtype)
-        check_finite(g, "BatchNormalization.backward")
-        g = np.moveaxis(g, self.axis, -1)
+        g = self._grad_features_last(grad_out, x_hat)
         batch_axes = tuple(range(g.ndim - 1))
         dx_hat = g * self.params.get("gamma", 1)
         if use_batch:
@@ -210,6 +201,14 @@ class BatchNormalization(Layer):
         if self.center:
             self.grads["beta"] = g.sum(axis=batch_axes)
         return np.moveaxis(dx, -1, self.axis)
+
+    def _grad_features_last(self, grad_out, x_hat) -> np.ndarray:
+        """Check ``grad_out`` (the last output's shape, real, finite) and move its features last, like ``x_hat``."""
+        where = "BatchNormalization.backward"
+        g = self._check_grad_out(grad_out, np.moveaxis(x_hat, -1, self.axis).shape)
+        g = as_float_array(g, where, dtype=self.dtype)
+        check_finite(g, where)
+        return np.moveaxis(g, self.axis, -1)
 
     def __repr__(self) -> str:
         return f"BatchNormalization({self.n_features}, axis={self.axis}, momentum={self.momentum}, epsilon={self.epsilon})"
