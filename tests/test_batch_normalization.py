@@ -152,6 +152,7 @@ def test_weights_params_and_counts_match_keras(tf_keras):
     assert layer.count_params() == k.count_params() == 20
     assert (k.momentum, k.epsilon) == (layer.momentum, layer.epsilon) == (0.99, 1e-3)
     assert layer.compute_output_shape((7, 7, 5)) == (7, 7, 5)
+    assert layer.name == "batch_normalization" and k.name.split("_")[:2] == ["batch", "normalization"]  # Keras may add _1
 
 
 def test_set_weights_is_atomic():

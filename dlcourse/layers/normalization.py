@@ -86,7 +86,7 @@ class BatchNormalization(Layer):
 
     def __init__(self, n_features: int, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, dtype="float32", name: str | None = None):
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name or "batch_normalization", dtype=dtype)  # Keras' default name
         where = "BatchNormalization"
         self.n_features = check_positive_int(n_features, where, "n_features")
         if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
