@@ -223,11 +223,7 @@ def _layer_from_keras(keras, kl):
     elif kind == "Embedding":
         layer = L.Embedding(kl.input_dim, kl.output_dim, dtype=dtype, name=kl.name)
     elif kind == "BatchNormalization":
-        if kl.renorm or kl.synchronized:
-            raise TypeError(f"{where}: expected a plain BatchNormalization (no renorm, not synchronized)")
-        layer = L.BatchNormalization(weights[-1].shape[0], axis=kl.axis, momentum=kl.momentum,
-                                     epsilon=kl.epsilon, center=kl.center, scale=kl.scale,
-                                     dtype=dtype, name=kl.name)
+        layer = _batch_norm_from_keras(kl, weights, dtype, where)
     else:
         raise TypeError(f"from_keras: expected Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, "
                         f"ReLU, Softmax, Activation, SimpleRNN, LSTM, GRU, Embedding or BatchNormalization "
@@ -253,6 +249,15 @@ def _gated_from_keras(keras, kl, kind, weights, dtype, where):
         return L.GRU(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences, dtype=dtype, name=kl.name)
     return L.LSTM(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences,
                   unit_forget_bias=cell.unit_forget_bias, dtype=dtype, name=kl.name)
+
+
+def _batch_norm_from_keras(kl, weights, dtype, where):
+    from . import layers as L
+
+    if kl.renorm or kl.synchronized:
+        raise TypeError(f"{where}: expected a plain BatchNormalization (no renorm, not synchronized)")
+    return L.BatchNormalization(weights[-1].shape[0], axis=kl.axis, momentum=kl.momentum, epsilon=kl.epsilon,
+                                center=kl.center, scale=kl.scale, dtype=dtype, name=kl.name)
 
 
 def from_keras(keras_model):

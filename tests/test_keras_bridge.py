@@ -246,6 +246,12 @@ def test_from_keras_rejects_recurrent_layers_we_do_not_compute(make, match):
         from_keras(kmodel)
 
 
+def test_from_keras_rejects_batch_renormalization():
+    kmodel = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization(renorm=True)])
+    with pytest.raises(TypeError, match=r"from_keras\(BatchNormalization .*expected a plain BatchNormalization \(no renorm"):
+        from_keras(kmodel)
+
+
 def test_round_trip_keeps_same_padded_pooling():
     # a 7x7 image pooled 2x2: "same" gives 4x4, "valid" would give 3x3 (and a different Dense input)
     from dlcourse.layers import AveragePool2D, MaxPool2D
