@@ -45,11 +45,14 @@ def _l2(keras, factor):
     return keras.regularizers.L2(factor) if factor else None
 
 
-def _layer_to_keras(keras, layer):
+def _layer_to_keras(keras, layer, model_dtype):
     kind = type(layer).__name__
     L = keras.layers
     dtype = str(getattr(layer, "dtype", "float32"))
     common = {"name": layer.name, "dtype": dtype}
+    # Our parameter-free layers keep their input's dtype; a Keras layer casts to its own,
+    # so it gets the model's (a float32 ReLU would round a float64 model's activations).
+    free = {"name": layer.name, "dtype": model_dtype}
     if kind == "Dense":
         return L.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias,
                        kernel_regularizer=_l2(keras, layer.kernel_regularizer), **common)
@@ -58,21 +61,21 @@ def _layer_to_keras(keras, layer):
                         activation=layer.activation, use_bias=layer.use_bias,
                         kernel_regularizer=_l2(keras, layer.kernel_regularizer), **common)
     if kind == "MaxPool2D":
-        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
+        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, **free)
     if kind == "AveragePool2D":
-        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
+        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, **free)
     if kind == "Flatten":
-        return L.Flatten(name=layer.name)
+        return L.Flatten(**free)
     if kind == "Dropout":
-        return L.Dropout(layer.rate, name=layer.name)
+        return L.Dropout(layer.rate, **free)
     if kind == "ReLU":
-        return L.ReLU(name=layer.name)
+        return L.ReLU(**free)
     if kind in ("Sigmoid", "Tanh"):
-        return L.Activation(kind.lower(), name=layer.name)
+        return L.Activation(kind.lower(), **free)
     if kind == "Softmax":
-        return L.Softmax(axis=getattr(layer, "axis", -1), name=layer.name)
+        return L.Softmax(axis=getattr(layer, "axis", -1), **free)
     if kind == "Activation":
-        return L.Activation(layer.activation or "linear", name=layer.name)
+        return L.Activation(layer.activation or "linear", **free)
     if kind == "SimpleRNN":
         return L.SimpleRNN(layer.units, return_sequences=layer.return_sequences, **common)
     if kind == "LSTM":
@@ -140,7 +143,7 @@ def to_keras(model, compile: bool = True):
     first_dtype = next((str(p.dtype) for layer in model.layers for p in getattr(layer, "params", {}).values()),
                        "float32")
     input_dtype = "int32" if type(model.layers[0]).__name__ == "Embedding" else first_dtype
-    klayers = [_layer_to_keras(keras, layer) for layer in model.layers]
+    klayers = [_layer_to_keras(keras, layer, first_dtype) for layer in model.layers]
     kmodel = keras.Sequential([keras.Input(shape=shape, dtype=input_dtype), *klayers], name=model.name)
     for klayer, layer in zip(klayers, model.layers):
         weights = layer.get_weights()
