@@ -149,6 +149,8 @@ def to_keras(model, compile: bool = True):
         weights = layer.get_weights()
         if weights:
             klayer.set_weights(weights)
+        # A frozen layer is not trained; a frozen BatchNormalization also uses its moving statistics.
+        klayer.trainable = bool(getattr(layer, "trainable", True))
     if compile and model.loss is not None:
         kmodel.compile(optimizer=_optimizer_to_keras(keras, model.optimizer) if model.optimizer is not None
                        else "rmsprop",
@@ -233,6 +235,7 @@ def _layer_from_keras(keras, kl):
                         f"layers, got {kind} ({kl.name!r})")
     if weights:
         layer.set_weights(weights)
+    layer.trainable = bool(kl.trainable)
     return layer
 
 

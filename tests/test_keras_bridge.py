@@ -265,6 +265,21 @@ def test_to_keras_float64_model_stays_float64_through_parameter_free_layers():
     np.testing.assert_allclose(kmodel.predict(x, verbose=0), model.predict(x), rtol=1e-13, atol=1e-15)
 
 
+def test_frozen_layers_stay_frozen_both_ways():
+    from dlcourse.layers import BatchNormalization
+
+    bn = BatchNormalization(4)
+    bn.set_weights([np.full(4, 2.0), np.ones(4), np.full(4, 0.5), np.full(4, 4.0)])
+    bn.trainable = False
+    model = Sequential([Dense(3, 4, seed=0), bn])
+    kmodel = to_keras(model, compile=False)
+    assert [kl.trainable for kl in kmodel.layers] == [True, False]
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    # training=True, but a frozen BatchNormalization normalizes with its moving statistics
+    np.testing.assert_allclose(kmodel(x, training=True).numpy(), model(x, training=True), rtol=1e-5, atol=1e-6)
+    assert [layer.trainable for layer in from_keras(kmodel).layers] == [True, False]
+
+
 def test_round_trip_keeps_same_padded_pooling():
     # a 7x7 image pooled 2x2: "same" gives 4x4, "valid" would give 3x3 (and a different Dense input)
     from dlcourse.layers import AveragePool2D, MaxPool2D
