@@ -10,7 +10,8 @@ TensorFlow is imported inside the functions, through ``dlcourse.tfsetup``, so th
 ``import dlcourse.keras_bridge`` stays cheap and ``import dlcourse`` never loads it.
 
 Supported layers: Dense, Conv2D, MaxPool2D, AveragePool2D, Flatten, Dropout, ReLU,
-Sigmoid, Tanh, Softmax, Activation, SimpleRNN, Embedding. Anything else raises a
+Sigmoid, Tanh, Softmax, Activation, SimpleRNN, LSTM, GRU (``reset_after=True``), Embedding,
+BatchNormalization (its moving statistics travel with the weights). Anything else raises a
 ``TypeError`` naming the layer.
 """
 from __future__ import annotations
@@ -34,6 +35,8 @@ def _input_shape(model) -> tuple:
     if shape is not None:
         return tuple(shape)
     kind = type(model.layers[0]).__name__
+    if kind in ("LSTM", "GRU"):  # sequences of any length, n_in features per step
+        return (None, model.layers[0].n_in)
     raise ValueError(f"to_keras: expected Sequential(..., input_shape=...) when the first layer is {kind} "
                      f"(its input size cannot be read off the layer), got input_shape=None")
 
@@ -42,11 +45,14 @@ def _l2(keras, factor):
     return keras.regularizers.L2(factor) if factor else None
 
 
-def _layer_to_keras(keras, layer):
+def _layer_to_keras(keras, layer, model_dtype):
     kind = type(layer).__name__
     L = keras.layers
     dtype = str(getattr(layer, "dtype", "float32"))
     common = {"name": layer.name, "dtype": dtype}
+    # Our parameter-free layers keep their input's dtype; a Keras layer casts to its own,
+    # so it gets the model's (a float32 ReLU would round a float64 model's activations).
+    free = {"name": layer.name, "dtype": model_dtype}
     if kind == "Dense":
         return L.Dense(layer.units, activation=layer.activation, use_bias=layer.use_bias,
                        kernel_regularizer=_l2(keras, layer.kernel_regularizer), **common)
@@ -55,27 +61,36 @@ def _layer_to_keras(keras, layer):
                         activation=layer.activation, use_bias=layer.use_bias,
                         kernel_regularizer=_l2(keras, layer.kernel_regularizer), **common)
     if kind == "MaxPool2D":
-        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
+        return L.MaxPooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, **free)
     if kind == "AveragePool2D":
-        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, name=layer.name)
+        return L.AveragePooling2D(layer.pool_size, strides=layer.strides, padding=layer.padding, **free)
     if kind == "Flatten":
-        return L.Flatten(name=layer.name)
+        return L.Flatten(**free)
     if kind == "Dropout":
-        return L.Dropout(layer.rate, name=layer.name)
+        return L.Dropout(layer.rate, **free)
     if kind == "ReLU":
-        return L.ReLU(name=layer.name)
+        return L.ReLU(**free)
     if kind in ("Sigmoid", "Tanh"):
-        return L.Activation(kind.lower(), name=layer.name)
+        return L.Activation(kind.lower(), **free)
     if kind == "Softmax":
-        return L.Softmax(axis=getattr(layer, "axis", -1), name=layer.name)
+        return L.Softmax(axis=getattr(layer, "axis", -1), **free)
     if kind == "Activation":
-        return L.Activation(layer.activation or "linear", name=layer.name)
+        return L.Activation(layer.activation or "linear", **free)
     if kind == "SimpleRNN":
         return L.SimpleRNN(layer.units, return_sequences=layer.return_sequences, **common)
+    if kind == "LSTM":
+        return L.LSTM(layer.units, return_sequences=layer.return_sequences,
+                      unit_forget_bias=layer.unit_forget_bias, **common)
+    if kind == "GRU":
+        return L.GRU(layer.units, return_sequences=layer.return_sequences, reset_after=True, **common)
     if kind == "Embedding":
         return L.Embedding(layer.vocab_size, layer.dim, **common)
+    if kind == "BatchNormalization":
+        return L.BatchNormalization(axis=layer.axis, momentum=layer.momentum, epsilon=layer.epsilon,
+                                    center=layer.center, scale=layer.scale, **common)
     raise TypeError(f"to_keras: expected one of Dense, Conv2D, MaxPool2D, AveragePool2D, Flatten, Dropout, "
-                    f"ReLU, Sigmoid, Tanh, Softmax, Activation, SimpleRNN, Embedding; got {kind} ({layer.name!r})")
+                    f"ReLU, Sigmoid, Tanh, Softmax, Activation, SimpleRNN, LSTM, GRU, Embedding, "
+                    f"BatchNormalization; got {kind} ({layer.name!r})")
 
 
 def _optimizer_to_keras(keras, opt):
@@ -128,12 +143,14 @@ def to_keras(model, compile: bool = True):
     first_dtype = next((str(p.dtype) for layer in model.layers for p in getattr(layer, "params", {}).values()),
                        "float32")
     input_dtype = "int32" if type(model.layers[0]).__name__ == "Embedding" else first_dtype
-    klayers = [_layer_to_keras(keras, layer) for layer in model.layers]
+    klayers = [_layer_to_keras(keras, layer, first_dtype) for layer in model.layers]
     kmodel = keras.Sequential([keras.Input(shape=shape, dtype=input_dtype), *klayers], name=model.name)
     for klayer, layer in zip(klayers, model.layers):
         weights = layer.get_weights()
         if weights:
             klayer.set_weights(weights)
+        # A frozen layer is not trained; a frozen BatchNormalization also uses its moving statistics.
+        klayer.trainable = bool(getattr(layer, "trainable", True))
     if compile and model.loss is not None:
         kmodel.compile(optimizer=_optimizer_to_keras(keras, model.optimizer) if model.optimizer is not None
                        else "rmsprop",
@@ -206,14 +223,47 @@ def _layer_from_keras(keras, kl):
             raise TypeError(f"{where}: expected a tanh SimpleRNN with bias, forward in time, no state returned")
         layer = L.SimpleRNN(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences,
                             dtype=dtype, name=kl.name)
+    elif kind in ("LSTM", "GRU"):
+        layer = _gated_from_keras(keras, kl, kind, weights, dtype, where)
     elif kind == "Embedding":
         layer = L.Embedding(kl.input_dim, kl.output_dim, dtype=dtype, name=kl.name)
+    elif kind == "BatchNormalization":
+        layer = _batch_norm_from_keras(kl, weights, dtype, where)
     else:
         raise TypeError(f"from_keras: expected Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, "
-                        f"ReLU, Softmax, Activation, SimpleRNN or Embedding layers, got {kind} ({kl.name!r})")
+                        f"ReLU, Softmax, Activation, SimpleRNN, LSTM, GRU, Embedding or BatchNormalization "
+                        f"layers, got {kind} ({kl.name!r})")
     if weights:
         layer.set_weights(weights)
+    layer.trainable = bool(kl.trainable)
     return layer
+
+
+def _gated_from_keras(keras, kl, kind, weights, dtype, where):
+    """An LSTM or GRU of ours for a Keras one, if it computes what ours computes."""
+    from . import layers as L
+
+    cell = kl.cell
+    if _activation_name(keras, cell.activation, where) != "tanh" \
+            or _activation_name(keras, cell.recurrent_activation, where) != "sigmoid" or not cell.use_bias \
+            or kl.go_backwards or kl.return_state or kl.stateful or cell.dropout or cell.recurrent_dropout:
+        raise TypeError(f"{where}: expected tanh with sigmoid gates, with bias, forward in time, "
+                        f"no state returned or kept, no dropout")
+    if kind == "GRU":
+        if not cell.reset_after:
+            raise TypeError(f"{where}: expected reset_after=True (Keras 3's default), got reset_after=False")
+        return L.GRU(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences, dtype=dtype, name=kl.name)
+    return L.LSTM(weights[0].shape[0], kl.units, return_sequences=kl.return_sequences,
+                  unit_forget_bias=cell.unit_forget_bias, dtype=dtype, name=kl.name)
+
+
+def _batch_norm_from_keras(kl, weights, dtype, where):
+    from . import layers as L
+
+    if kl.renorm or kl.synchronized:
+        raise TypeError(f"{where}: expected a plain BatchNormalization (no renorm, not synchronized)")
+    return L.BatchNormalization(weights[-1].shape[0], axis=kl.axis, momentum=kl.momentum, epsilon=kl.epsilon,
+                                center=kl.center, scale=kl.scale, dtype=dtype, name=kl.name)
 
 
 def from_keras(keras_model):

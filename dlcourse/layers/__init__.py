@@ -3,7 +3,8 @@
 Names load lazily from their own small modules, one concept each:
 ``core`` (Dense, Flatten, Dropout, activation layers), ``conv`` (Conv2D),
 ``pooling`` (MaxPool2D, AveragePool2D), ``recurrent`` (SimpleRNN),
-``embedding`` (Embedding).
+``embedding`` (Embedding), ``lstm`` (LSTM), ``gru`` (GRU),
+``normalization`` (BatchNormalization).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ _WHERE = {
     "MaxPool2D": "pooling", "AveragePool2D": "pooling",
     "SimpleRNN": "recurrent",
     "Embedding": "embedding",
+    "LSTM": "lstm", "GRU": "gru",
+    "BatchNormalization": "normalization",
 }
 
 __all__ = ["Layer", *_WHERE]
