@@ -28,13 +28,10 @@ def to_snake_case(name: str) -> str:
 def require_finite(x: np.ndarray, where: str) -> np.ndarray:
     """Return ``x`` if it holds no NaN/inf; otherwise raise ``ValueError`` counting the bad entries.
 
-    One reduction instead of an ``isfinite`` pass over every entry: a NaN or inf anywhere makes
-    the sum non-finite, and only then (or when a huge but finite sum overflows) are the entries
-    counted one by one.
+    The message is that of ``Sequential.fit`` (``_checks.check_finite``). The test is one
+    vectorized ``isfinite`` pass, a few microseconds for a training batch.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = x.sum()
-    if not np.isfinite(total):
+    if not np.isfinite(x).all():
         check_finite(x, where)
     return x
 
