@@ -19,7 +19,13 @@ __all__ = ["Layer", "to_snake_case", "require_finite"]
 
 
 def to_snake_case(name: str) -> str:
-    """Keras' rule for default layer names (``keras/src/utils/naming.py``): ``SimpleRNN`` -> ``simple_rnn``."""
+    """Keras' rule for default layer names (``keras/src/utils/naming.py``).
+
+    Examples
+    --------
+    >>> to_snake_case("SimpleRNN"), to_snake_case("MaxPooling2D"), to_snake_case("ReLU")
+    ('simple_rnn', 'max_pooling2d', 're_lu')
+    """
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
