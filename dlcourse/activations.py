@@ -58,9 +58,9 @@ def sigmoid(z):
     ndarray, same shape and float dtype as ``z``, values in [0, 1]
     """
     z = _float(z, "sigmoid")
-    with np.errstate(under="ignore"):
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    with np.errstate(under="ignore"):  # exp(-|z|) -> 0 for large |z| is the correctly rounded answer
+        e = np.exp(-np.abs(z))  # in (0, 1]: cannot overflow, unlike exp(-z) for z << 0
+        return np.where(z >= 0, 1.0, e) / (1.0 + e)  # 1/(1+e^-z) for z >= 0, e^z/(1+e^z) for z < 0
 
 
 def tanh(z):
@@ -100,10 +100,9 @@ def softmax(z, axis: int = -1):
     """
     z = _float(z, "softmax")
     _check_axis(z, axis, "softmax")
-    with np.errstate(under="ignore"):
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
-    return e
+    with np.errstate(under="ignore"):  # a tiny probability rounding to 0 is not an error
+        e = np.exp(z - z.max(axis=axis, keepdims=True))  # shifted so the largest exponent is e^0 = 1
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 # -- derivatives ------------------------------------------------------------

@@ -37,9 +37,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .. import initializers
 from .._checks import as_float_array, as_rng, check_l2_factor, check_ndim, check_positive_int
-from ..initializers import glorot_uniform, zeros
-from .base import Layer
+from .base import Layer, require_finite
 
 __all__ = ["Conv2D", "conv2d", "conv_output_size", "same_padding"]
 
@@ -65,6 +65,11 @@ def _pair(v, where: str, what: str) -> tuple[int, int]:
     return v, v
 
 
+def _sizes(where: str, **sizes) -> list[int]:
+    """The named lengths, kernel sizes and strides as ints >= 1, or a clear error naming the bad one."""
+    return [check_positive_int(v, where, name) for name, v in sizes.items()]
+
+
 def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") -> int:
     """Output length along one axis: ``floor((n - k)/s) + 1`` for "valid", ``ceil(n/s)`` for "same".
 
@@ -81,18 +86,27 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: str = "valid") ->
     -------
     int
         0 when a "valid" window does not fit in the input at all.
+
+    Examples
+    --------
+    >>> conv_output_size(28, 3), conv_output_size(28, 3, stride=2, padding="same")
+    (26, 14)
     """
-    where = "conv_output_size"
-    padding = _check_padding(padding, where)
-    n, k, stride = (check_positive_int(n, where, "n"), check_positive_int(k, where, "k"),
-                    check_positive_int(stride, where, "stride"))
-    if padding == "same":
+    n, k, stride = _sizes("conv_output_size", n=n, k=k, stride=stride)
+    if _check_padding(padding, "conv_output_size") == "same":
         return -(-n // stride)  # ceil(n / stride)
     return max((n - k) // stride + 1, 0)
 
 
 def same_padding(n: int, k: int, stride: int) -> tuple[int, int]:
-    """TensorFlow's "same" padding ``(before, after)`` along one axis; the odd extra goes *after*."""
+    """TensorFlow's "same" padding ``(before, after)`` along one axis; the odd extra goes *after*.
+
+    Examples
+    --------
+    >>> same_padding(5, 4, 1)
+    (1, 2)
+    """
+    n, k, stride = _sizes("same_padding", n=n, k=k, stride=stride)
     out = -(-n // stride)
     total = max((out - 1) * stride + k - n, 0)
     return total // 2, total - total // 2
@@ -117,16 +131,10 @@ def _im2col(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, ho: int, wo: int
 
 
 def _check_input(x, where: str, dtype=None) -> np.ndarray:
+    """``x`` as a finite 4-D float array (batch, height, width, channels), cast to ``dtype`` if given."""
     x = as_float_array(x, where, dtype=dtype)
     check_ndim(x, 4, where, "(batch, height, width, channels)")
-    # one cheap reduction instead of an isfinite() pass: a NaN/inf anywhere makes the sum
-    # non-finite; only then (or on float overflow of the sum) do we look entry by entry.
-    # Summing in x's own dtype avoids a float64 upcast of every entry.
-    if not np.isfinite(x.sum()):
-        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
-        if bad:
-            raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
-    return x
+    return require_finite(x, where)
 
 
 def _geometry(x_shape, kernel_shape, strides, padding, where: str):
@@ -240,8 +248,11 @@ class Conv2D(Layer):
     use_bias : bool, default True
     kernel_regularizer : float or None
         L2 factor ``l2``: adds ``l2 * sum(kernel**2)`` to the loss (Keras' ``regularizers.L2(l2)``).
+    kernel_initializer : str or callable, default "glorot_uniform"
+        A Keras name resolved by :func:`dlcourse.initializers.get`; the fans of a
+        ``(kh, kw, c_in, filters)`` kernel are ``kh*kw*c_in`` and ``kh*kw*filters``, as in Keras.
     seed : None, int or numpy Generator
-        For the glorot_uniform kernel initializer (fans ``kh*kw*c_in``, ``kh*kw*filters``).
+        For the kernel initializer; the bias starts at zero.
     dtype : str or dtype, default "float32"
         Parameters and computation dtype; inputs are cast to it.
     name : str, optional
@@ -253,7 +264,8 @@ class Conv2D(Layer):
     """
 
     def __init__(self, c_in, c_out, kernel_size, strides=1, padding="valid", activation=None,
-                 use_bias=True, kernel_regularizer=None, seed=None, dtype="float32", name=None):
+                 use_bias=True, kernel_initializer="glorot_uniform", kernel_regularizer=None, seed=None,
+                 dtype="float32", name=None):
         where = "Conv2D"
         super().__init__(name=name, dtype=dtype)
         self.c_in = check_positive_int(c_in, where, "c_in")
@@ -267,11 +279,11 @@ class Conv2D(Layer):
         self.activation = None if activation == "linear" else activation
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = check_l2_factor(kernel_regularizer, where)
-        kh, kw = self.kernel_size
-        self.params["kernel"] = glorot_uniform((kh, kw, self.c_in, self.filters), seed=as_rng(seed, where),
-                                              dtype=self.dtype)
+        init = initializers.get(kernel_initializer)
+        self.params["kernel"] = init((*self.kernel_size, self.c_in, self.filters), seed=as_rng(seed, where),
+                                     dtype=self.dtype)
         if self.use_bias:
-            self.params["bias"] = zeros((self.filters,), dtype=self.dtype)
+            self.params["bias"] = initializers.zeros((self.filters,), dtype=self.dtype)
 
     # -- shapes ----------------------------------------------------------------------------
     def compute_output_shape(self, input_shape):
@@ -291,21 +303,26 @@ class Conv2D(Layer):
         return float(self.kernel_regularizer * np.vdot(k, k))
 
     # -- the two passes ----------------------------------------------------------------------
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        """``x`` (batch, H, W, c_in) -> (batch, H_out, W_out, filters)."""
+    def check_input(self, x) -> np.ndarray:
+        """``x`` as a finite (batch, H, W, c_in) array of the layer's dtype, large enough for the kernel."""
         where = f"{type(self).__name__}.forward"
         x = _check_input(x, where, dtype=self.dtype)
         if x.shape[3] != self.c_in:
             raise ValueError(f"{where}: expected {self.c_in} input channels (the last axis), got shape {x.shape}")
-        kernel = self.params["kernel"]
-        ho, wo, pads = _geometry(x.shape, kernel.shape, self.strides, self.padding, where)
-        kh, kw = self.kernel_size
-        cols = _im2col(_pad(x, pads), kh, kw, *self.strides, ho, wo)
-        out = cols @ kernel.reshape(-1, self.filters)
+        _geometry(x.shape, self.kernel_size, self.strides, self.padding, where)  # raises if the kernel does not fit
+        return x
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        """``x`` (batch, H, W, c_in) -> (batch, H_out, W_out, filters)."""
+        x = self.check_input(x)
+        ho, wo, pads = _geometry(x.shape, self.kernel_size, self.strides, self.padding, "Conv2D.forward")
+        # one row per output pixel holding its kh*kw*c_in patch: the sum over (i, j, c) is then a matrix product
+        cols = _im2col(_pad(x, pads), *self.kernel_size, *self.strides, ho, wo)
+        out = cols @ self.params["kernel"].reshape(-1, self.filters)
         if self.use_bias:
             out += self.params["bias"]
         if self.activation == "relu":
-            np.maximum(out, 0, out=out)
+            out = np.maximum(out, 0)
         out = out.reshape(x.shape[0], ho, wo, self.filters)
         self._cache = (cols, x.shape, pads, out)
         return out
@@ -313,22 +330,25 @@ class Conv2D(Layer):
     def backward(self, grad_out) -> np.ndarray:
         """dLoss/d(output) (batch, H_out, W_out, filters) -> dLoss/dx (batch, H, W, c_in); fills ``grads``."""
         cols, x_shape, pads, out = self._require_cache()
-        g = self._check_grad_out(grad_out, out.shape)
-        if g.dtype != self.dtype:
-            g = g.astype(self.dtype)
+        g = self._check_grad_out(grad_out, out.shape, self.dtype)
         if self.activation == "relu":
             g = g * (out > 0)  # TF's ReLU gradient: 0 where the output is 0
-        g2 = g.reshape(-1, self.filters)
         kernel = self.params["kernel"]
-        dk = (cols.T @ g2).reshape(kernel.shape)
+        # dK[i, j, c, f] = sum over pixels of patch[(i, j, c)] * g[f]: one product with forward's patch matrix
+        self.grads["kernel"] = (cols.T @ g.reshape(-1, self.filters)).reshape(kernel.shape)
         if self.kernel_regularizer:
-            dk += (2 * self.kernel_regularizer) * kernel
-        self.grads["kernel"] = dk
+            self.grads["kernel"] += 2 * self.kernel_regularizer * kernel  # d(l2 * sum K^2)/dK
         if self.use_bias:
-            # Sum over batch, rows and columns in two steps: first over (batch*rows), whose
-            # entries are long contiguous (width*filters) rows that NumPy adds as vectors, then
-            # over the width. ~5x faster than g2.sum(axis=0), whose rows are only `filters` long,
-            # and unlike ones @ g2 (BLAS, multithreaded) it does not stall when the cores are busy.
-            n, ho, wo, f = g.shape
-            self.grads["bias"] = g.reshape(n * ho, wo * f).sum(axis=0).reshape(wo, f).sum(axis=0)
+            self.grads["bias"] = _sum_over_pixels(g)
         return conv2d_input_grad(g, kernel, x_shape[1:3], self.strides, pads)
+
+
+def _sum_over_pixels(g: np.ndarray) -> np.ndarray:
+    """``g.sum(axis=(0, 1, 2))`` for a (batch, H, W, F) gradient: the bias gradient.
+
+    Summed in two steps: first over (batch*rows), whose entries are long contiguous (width*filters)
+    rows that NumPy adds as vectors, then over the width. About 5x faster than summing rows only
+    ``filters`` long, and unlike ``ones @ g`` (multithreaded BLAS) it does not stall on busy cores.
+    """
+    n, ho, wo, f = g.shape
+    return g.reshape(n * ho, wo * f).sum(axis=0).reshape(wo, f).sum(axis=0)

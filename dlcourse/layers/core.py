@@ -16,19 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations
-from .._checks import as_float_array, as_rng, check_l2_factor, check_positive_int
-from ..initializers import glorot_uniform, zeros
+from .. import activations, initializers
+from .._checks import as_rng, check_l2_factor, check_positive_int
 from .base import Layer
 
 __all__ = ["Dense", "Flatten", "Dropout", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax"]
-
-
-def _float_input(x, where: str) -> np.ndarray:
-    """Parameter-free layers keep the input's float dtype (ints become float32)."""
-    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        return x
-    return as_float_array(x, where)
 
 
 class Dense(Layer):
@@ -42,11 +34,13 @@ class Dense(Layer):
         Output features, stored as ``units`` (Keras' name).
     activation : {"relu", "sigmoid", "tanh", "softmax", "linear"} or None
     use_bias : bool
+    kernel_initializer : str or callable, default "glorot_uniform"
+        A Keras name resolved by :func:`dlcourse.initializers.get` (``"he_normal"``, ...).
     kernel_regularizer : float or None
         L2 factor :math:`\lambda`: adds :math:`\lambda \sum W^2` to the loss, as
         ``keras.regularizers.L2(l2)``, and :math:`2\lambda W` to the kernel gradient.
     seed : None, int or numpy Generator
-        For the glorot-uniform kernel; the bias starts at zero.
+        For the kernel initializer; the bias starts at zero.
     dtype : str or numpy dtype
         Parameters and computation (inputs are cast, as Keras autocasts).
     name : str, optional
@@ -57,8 +51,8 @@ class Dense(Layer):
     Parameters ``kernel`` ``(n_in, units)`` and ``bias`` ``(units,)``.
     """
 
-    def __init__(self, n_in, n_out, activation=None, use_bias=True, kernel_regularizer=None,
-                 seed=None, dtype="float32", name=None):
+    def __init__(self, n_in, n_out, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 kernel_regularizer=None, seed=None, dtype="float32", name=None):
         super().__init__(name=name, dtype=dtype)
         self.n_in = check_positive_int(n_in, "Dense", "n_in")
         self.units = check_positive_int(n_out, "Dense", "n_out")
@@ -66,27 +60,30 @@ class Dense(Layer):
         self.activation = None if activation is None else self._act.name
         self.use_bias = bool(use_bias)
         self.kernel_regularizer = check_l2_factor(kernel_regularizer, "Dense")
-        self.params["kernel"] = glorot_uniform((self.n_in, self.units), seed=as_rng(seed, "Dense"), dtype=self.dtype)
+        init = initializers.get(kernel_initializer)
+        self.params["kernel"] = init((self.n_in, self.units), seed=as_rng(seed, "Dense"), dtype=self.dtype)
         if self.use_bias:
-            self.params["bias"] = zeros((self.units,), dtype=self.dtype)
+            self.params["bias"] = initializers.zeros((self.units,), dtype=self.dtype)
 
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        if not isinstance(x, np.ndarray) or x.dtype != self.dtype:
-            x = as_float_array(x, "Dense.forward", dtype=self.dtype)
+    def check_input(self, x) -> np.ndarray:
+        """``x`` as a finite float array of the layer's dtype with ``n_in`` features on the last axis."""
+        x = super().check_input(x)
         if x.ndim < 2 or x.shape[-1] != self.n_in:
             raise ValueError(f"Dense.forward: expected an array of shape (batch, {self.n_in}), got shape {x.shape}")
+        return x
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = self.check_input(x)
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
         a = self._act.forward(z)
-        self._cache = (x, a)
+        self._cache = (x, a)  # backward needs x for dW and a for f'(z)
         return a
 
     def backward(self, grad_out) -> np.ndarray:
         x, a = self._require_cache()
-        g = self._check_grad_out(grad_out, a.shape)
-        if g.dtype != self.dtype:
-            g = g.astype(self.dtype)
+        g = self._check_grad_out(grad_out, a.shape, self.dtype)
         return self.backward_logits(self._act.backward(a, g))
 
     def backward_logits(self, dz) -> np.ndarray:
@@ -97,20 +94,15 @@ class Dense(Layer):
         Jacobian is then never formed.
         """
         x, a = self._require_cache()
-        dz = self._check_grad_out(dz, a.shape)
+        dz = self._check_grad_out(dz, a.shape, self.dtype)
         kernel = self.params["kernel"]
-        if x.ndim == 2:
-            dkernel = x.T @ dz
-            db = dz.sum(axis=0) if self.use_bias else None
-        else:  # (..., n_in): every leading position is one more "sample"
-            dz2 = dz.reshape(-1, self.units)
-            dkernel = x.reshape(-1, self.n_in).T @ dz2
-            db = dz2.sum(axis=0) if self.use_bias else None
+        # an (..., n_in) input has one sample per leading position; for (batch, n_in) these are views
+        x2, dz2 = x.reshape(-1, self.n_in), dz.reshape(-1, self.units)
+        self.grads["kernel"] = x2.T @ dz2
         if self.kernel_regularizer:
-            dkernel += (2 * self.kernel_regularizer) * kernel
-        self.grads["kernel"] = dkernel
+            self.grads["kernel"] += 2 * self.kernel_regularizer * kernel  # d(lambda * sum W^2)/dW
         if self.use_bias:
-            self.grads["bias"] = db
+            self.grads["bias"] = dz2.sum(axis=0)
         return dz @ kernel.T
 
     def regularization_loss(self) -> float:
@@ -136,13 +128,19 @@ class Flatten(Layer):
     parameter set and is accepted for a uniform constructor.
     """
 
+    keeps_input_dtype = True
+
     def __init__(self, dtype="float32", name=None):
         super().__init__(name=name, dtype=dtype)
 
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        x = _float_input(x, "Flatten.forward")
+    def check_input(self, x) -> np.ndarray:
+        x = super().check_input(x)
         if x.ndim < 1:
             raise ValueError(f"Flatten.forward: expected an array with a batch axis (batch, ...), got shape {x.shape}")
+        return x
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = self.check_input(x)
         self._cache = x.shape
         return x.reshape(x.shape[0], int(np.prod(x.shape[1:], dtype=np.int64)))
 
@@ -170,6 +168,8 @@ class Dropout(Layer):
         For the masks (a fresh mask every training forward).
     """
 
+    keeps_input_dtype = True
+
     def __init__(self, rate, seed=None, dtype="float32", name=None):
         super().__init__(name=name, dtype=dtype)
         if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
@@ -181,14 +181,14 @@ class Dropout(Layer):
         self._rng = as_rng(seed, "Dropout")
 
     def forward(self, x, training: bool = False) -> np.ndarray:
-        x = _float_input(x, "Dropout.forward")
+        x = self.check_input(x)
         if not training or self.rate == 0:
             self._cache = (x.shape, None)
             return x
-        # One array holding 0 for dropped and 1/(1-rate) for kept entries: forward and
-        # backward are then a single multiplication each.
-        mask = (self._rng.random(x.shape, dtype=x.dtype) >= self.rate).astype(x.dtype)
-        mask *= 1.0 / (1.0 - self.rate)
+        # keep an entry with probability 1 - rate and scale it by 1/(1 - rate), so E[output] = x;
+        # the mask holds both factors, so backward is one multiplication too
+        keep = self._rng.random(x.shape, dtype=x.dtype) >= self.rate
+        mask = keep.astype(x.dtype) * (1.0 / (1.0 - self.rate))
         self._cache = (x.shape, mask)
         return x * mask
 
@@ -208,15 +208,17 @@ class Activation(Layer):
     (see :mod:`dlcourse.activations`).
     """
 
+    keeps_input_dtype = True
+
     def __init__(self, activation, dtype="float32", name=None):
         super().__init__(name=name, dtype=dtype)
         self._act = activations.get(activation)
         self.activation = self._act.name
 
     def forward(self, x, training: bool = False) -> np.ndarray:
-        x = _float_input(x, f"{type(self).__name__}.forward")
+        x = self.check_input(x)
         a = self._act.forward(x)
-        self._cache = a
+        self._cache = a  # f'(z) is written in terms of the output a = f(z)
         return a
 
     def backward(self, grad_out) -> np.ndarray:
@@ -267,10 +269,14 @@ class Softmax(Activation):
             raise TypeError(f"Softmax: expected axis as an int, got {type(axis).__name__}")
         self.axis = int(axis)
 
-    def forward(self, x, training: bool = False) -> np.ndarray:
-        x = _float_input(x, "Softmax.forward")
+    def check_input(self, x) -> np.ndarray:
+        x = super().check_input(x)
         if not -x.ndim <= self.axis < x.ndim:
             raise ValueError(f"Softmax.forward: expected an array with axis {self.axis}, got shape {x.shape}")
+        return x
+
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        x = self.check_input(x)
         a = activations.softmax(x, axis=self.axis)
         self._cache = a
         return a

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, as_rng, check_int_array, check_positive_int
+from .._checks import as_rng, check_int_array, check_positive_int
 from ..initializers import random_uniform
 from .base import Layer
 
@@ -85,8 +85,7 @@ class Embedding(Layer):
         grad_out : array, shape ``ids.shape + (dim,)``
         """
         ids = self._require_cache()
-        g = self._check_grad_out(grad_out, ids.shape + (self.dim,))
-        g = as_float_array(g, "Embedding.backward", dtype=self.dtype)
+        g = self._check_grad_out(grad_out, ids.shape + (self.dim,), self.dtype)
         grad = np.zeros_like(self.params["embeddings"])
         # Unbuffered: every occurrence of a repeated id adds its own gradient.
         np.add.at(grad, ids.reshape(-1), g.reshape(-1, self.dim))

@@ -21,6 +21,8 @@ vectorised operation on a strided slice of the whole batch.
 """
 from __future__ import annotations
 
+from functools import reduce
+
 import numpy as np
 
 from .base import Layer
@@ -61,12 +63,12 @@ class _Pool2D(Layer):
         ho, wo, _ = self._geometry(h, w, where)
         return ho, wo, c
 
-    def _prepare(self, x):
-        """Validate ``x`` and return it with the output size and the padding."""
+    def check_input(self, x) -> np.ndarray:
+        """``x`` as a finite (batch, H, W, C) float array (its dtype kept) at least one window large."""
         where = f"{type(self).__name__}.forward"
         x = _check_input(x, where)  # parameter-free: keep the input's float dtype
-        ho, wo, pads = self._geometry(x.shape[1], x.shape[2], where)
-        return x, ho, wo, pads
+        self._geometry(x.shape[1], x.shape[2], where)  # raises if no window fits
+        return x
 
     def _windows(self, ho: int, wo: int):
         """Yield, for each offset ``(i, j)`` inside a window in row-major order, the index that
@@ -92,18 +94,20 @@ class MaxPool2D(_Pool2D):
     Input ``(batch, H, W, C)`` -> output ``(batch, H_out, W_out, C)``, in the input's float dtype.
     """
 
+    keras_class = "MaxPooling2D"
+
     def forward(self, x, training: bool = False) -> np.ndarray:
-        x, ho, wo, pads = self._prepare(x)
+        x = self.check_input(x)
+        ho, wo, pads = self._geometry(x.shape[1], x.shape[2], "MaxPool2D.forward")
         xp = _pad(x, pads, -np.inf)  # a padded cell never wins
-        out = None
-        for s in self._windows(ho, wo):
-            out = xp[s].copy() if out is None else np.maximum(out, xp[s], out=out)
+        # the maximum over the window's offsets (i, j); each offset is one strided view of all windows
+        out = reduce(np.maximum, (xp[s] for s in self._windows(ho, wo)))
         self._cache = (xp, x.shape, pads, out)
         return out
 
     def backward(self, grad_out) -> np.ndarray:
         xp, x_shape, pads, out = self._require_cache()
-        g = self._check_grad_out(grad_out, out.shape).astype(out.dtype, copy=False)
+        g = self._check_grad_out(grad_out, out.shape, out.dtype)
         dxp = np.zeros(xp.shape, dtype=out.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)  # windows whose max has not been routed yet
         for s in self._windows(out.shape[1], out.shape[2]):
@@ -132,23 +136,22 @@ class AveragePool2D(_Pool2D):
             counts += ones[s]
         return counts
 
+    keras_class = "AveragePooling2D"
+
     def forward(self, x, training: bool = False) -> np.ndarray:
-        x, ho, wo, pads = self._prepare(x)
+        x = self.check_input(x)
+        ho, wo, pads = self._geometry(x.shape[1], x.shape[2], "AveragePool2D.forward")
         xp = _pad(x, pads, 0)
-        out = np.zeros((x.shape[0], ho, wo, x.shape[3]), dtype=x.dtype)
-        for s in self._windows(ho, wo):
-            out += xp[s]
         counts = self._counts(x.shape, ho, wo, pads, x.dtype)
-        if counts is None:
-            out /= self.pool_size[0] * self.pool_size[1]
-        else:
-            out /= counts
+        # the window's sum over its offsets (i, j), divided by the number of real pixels in it
+        out = sum(xp[s] for s in self._windows(ho, wo))
+        out = out / (self.pool_size[0] * self.pool_size[1] if counts is None else counts)
         self._cache = (xp.shape, x.shape, pads, counts, out.shape, x.dtype)
         return out
 
     def backward(self, grad_out) -> np.ndarray:
         xp_shape, x_shape, pads, counts, out_shape, dtype = self._require_cache()
-        g = self._check_grad_out(grad_out, out_shape).astype(dtype, copy=False)
+        g = self._check_grad_out(grad_out, out_shape, dtype)
         share = g / (self.pool_size[0] * self.pool_size[1] if counts is None else counts)
         dxp = np.zeros(xp_shape, dtype=dtype)
         for s in self._windows(out_shape[1], out_shape[2]):

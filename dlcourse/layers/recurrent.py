@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, as_rng, check_ndim, check_positive_int
-from ..initializers import glorot_uniform, orthogonal, zeros
+from .. import initializers
+from .._checks import as_rng, check_ndim, check_positive_int
 from .base import Layer
 
 __all__ = ["SimpleRNN"]
@@ -34,9 +34,11 @@ class SimpleRNN(Layer):
     return_sequences : bool, default False
         If True, output every ``h_t``, shape ``(batch, time, units)``; otherwise only the
         last one, ``(batch, units)``.
+    kernel_initializer : str or callable, default "glorot_uniform"
+    recurrent_initializer : str or callable, default "orthogonal"
+        Keras names resolved by :func:`dlcourse.initializers.get`; ``bias`` starts at zero.
     seed : None, int or numpy.random.Generator
-        For the initializers: ``kernel`` glorot_uniform, ``recurrent_kernel`` orthogonal,
-        ``bias`` zeros (Keras' defaults).
+        One generator for both initializers (kernel first), so one seed fixes the layer.
     dtype : float dtype, default "float32"
         Parameters and computation; inputs are cast to it, as Keras autocasts.
     name : str, optional
@@ -48,8 +50,8 @@ class SimpleRNN(Layer):
         ``bias`` ``(units,)`` = b, in Keras' order.
     """
 
-    def __init__(self, n_in: int, units: int, return_sequences: bool = False, seed=None,
-                 dtype="float32", name: str | None = None):
+    def __init__(self, n_in: int, units: int, return_sequences: bool = False, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", seed=None, dtype="float32", name: str | None = None):
         super().__init__(name=name, dtype=dtype)
         where = "SimpleRNN"
         self.n_in = check_positive_int(n_in, where, "n_in")
@@ -58,12 +60,14 @@ class SimpleRNN(Layer):
             raise TypeError(f"{where}: expected return_sequences to be True or False, "
                             f"got {type(return_sequences).__name__}")
         self.return_sequences = bool(return_sequences)
+        kernel_init = initializers.get(kernel_initializer)
+        recurrent_init = initializers.get(recurrent_initializer)
         # One generator for both random initializers, so one seed fixes the whole layer.
         rng = as_rng(seed, where)
         self.params = {
-            "kernel": glorot_uniform((self.n_in, self.units), seed=rng, dtype=self.dtype),
-            "recurrent_kernel": orthogonal((self.units, self.units), seed=rng, dtype=self.dtype),
-            "bias": zeros((self.units,), dtype=self.dtype),
+            "kernel": kernel_init((self.n_in, self.units), seed=rng, dtype=self.dtype),
+            "recurrent_kernel": recurrent_init((self.units, self.units), seed=rng, dtype=self.dtype),
+            "bias": initializers.zeros((self.units,), dtype=self.dtype),
         }
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -74,6 +78,18 @@ class SimpleRNN(Layer):
                              f"got {input_shape}")
         time = input_shape[0]
         return (time, self.units) if self.return_sequences else (self.units,)
+
+    def check_input(self, x) -> np.ndarray:
+        """``x`` as a finite (batch, time >= 1, n_in) array of the layer's dtype."""
+        where = "SimpleRNN.forward"
+        x = super().check_input(x)
+        check_ndim(x, 3, where, "(batch, time, features)")
+        if x.shape[2] != self.n_in:
+            raise ValueError(f"{where}: expected {self.n_in} features per time step (n_in), "
+                             f"got shape {x.shape} with {x.shape[2]}")
+        if x.shape[1] == 0:
+            raise ValueError(f"{where}: expected at least one time step, got shape {x.shape}")
+        return x
 
     def forward(self, x, training: bool = False) -> np.ndarray:
         """Run the recurrence over the time axis.
@@ -86,24 +102,15 @@ class SimpleRNN(Layer):
         -------
         ndarray, shape (batch, time, units) if ``return_sequences`` else (batch, units)
         """
-        where = "SimpleRNN.forward"
-        x = as_float_array(x, where, dtype=self.dtype)
-        check_ndim(x, 3, where, "(batch, time, features)")
-        batch, steps, features = x.shape
-        if features != self.n_in:
-            raise ValueError(f"{where}: expected {self.n_in} features per time step (n_in), "
-                             f"got shape {x.shape} with {features}")
-        if steps == 0:
-            raise ValueError(f"{where}: expected at least one time step, got shape {x.shape}")
+        x = self.check_input(x)
         W, U, b = self.params["kernel"], self.params["recurrent_kernel"], self.params["bias"]
-        # The input projection x_t W + b does not depend on the state, so it is done for
-        # all steps in one matrix product; only the recurrence itself must loop.
-        h = x @ W
-        h += b
-        # hs[:, t + 1] holds h_t; hs[:, 0] is h_0 = 0, which the backward pass also needs.
+        batch, steps, _ = x.shape
+        # x_t W + b does not depend on the state: one product does it for every step; only the recurrence loops
+        xw = x @ W + b
+        # hs[:, t + 1] holds h_t; hs[:, 0] is h_0 = 0, which the backward pass also needs
         hs = np.zeros((batch, steps + 1, self.units), dtype=self.dtype)
         for t in range(steps):
-            np.tanh(h[:, t] + hs[:, t] @ U, out=hs[:, t + 1])
+            hs[:, t + 1] = np.tanh(xw[:, t] + hs[:, t] @ U)
         self._cache = (x, hs)
         return hs[:, 1:].copy() if self.return_sequences else hs[:, -1].copy()
 
@@ -128,19 +135,19 @@ class SimpleRNN(Layer):
         x, hs = self._require_cache()
         batch, steps, _ = x.shape
         out_shape = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
-        g = self._check_grad_out(grad_out, out_shape)
-        g = as_float_array(g, "SimpleRNN.backward", dtype=self.dtype)
+        g = self._check_grad_out(grad_out, out_shape, self.dtype)
         U = self.params["recurrent_kernel"]
+        # dL/dh_t straight from the output: at every step with return_sequences, else only at the last
+        if self.return_sequences:
+            dh_out = g
+        else:
+            dh_out = np.zeros((batch, steps, self.units), dtype=self.dtype)
+            dh_out[:, -1] = g
         da = np.empty((batch, steps, self.units), dtype=self.dtype)
         dh_next = np.zeros((batch, self.units), dtype=self.dtype)  # nothing flows in after the last step
         for t in reversed(range(steps)):
-            dh = dh_next
-            if self.return_sequences:
-                dh = dh + g[:, t]
-            elif t == steps - 1:
-                dh = dh + g
             h_t = hs[:, t + 1]
-            da[:, t] = dh * (1.0 - h_t * h_t)
+            da[:, t] = (dh_next + dh_out[:, t]) * (1.0 - h_t * h_t)
             dh_next = da[:, t] @ U.T
         # The shared weights' gradients are sums over steps (and the batch): one matrix
         # product over the flattened (batch * time) axis does all of them at once.
