@@ -142,14 +142,15 @@ def test_defaults_match_keras(tfk):
     (lambda: SGD(learning_rate=-0.1), ValueError, r"SGD: expected learning_rate >= 0.0, got -0.1"),
     (lambda: Adam(learning_rate=float("nan")), ValueError, r"Adam: expected learning_rate >= 0.0, got nan"),
     (lambda: SGD(learning_rate="0.1"), TypeError, r"SGD: expected learning_rate to be a real number, got str"),
-    (lambda: SGD(momentum=1.5), ValueError, r"SGD: expected momentum in \[0.0, 1.0\], got 1.5"),
-    (lambda: SGD(momentum=-0.1), ValueError, r"SGD: expected momentum in \[0.0, 1.0\], got -0.1"),
+    (lambda: SGD(momentum=1.5), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got 1.5"),
+    (lambda: SGD(momentum=1.0), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got 1.0"),
+    (lambda: SGD(momentum=-0.1), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got -0.1"),
     (lambda: SGD(nesterov="yes"), TypeError, r"SGD: expected nesterov to be True or False, got str"),
     (lambda: RMSprop(rho=1.0), ValueError, r"RMSprop: expected rho in \[0.0, 1.0\), got 1.0"),
     (lambda: RMSprop(epsilon=0.0), ValueError, r"RMSprop: expected epsilon > 0"),
     (lambda: Adam(beta_1=1.0), ValueError, r"Adam: expected beta_1 in \[0.0, 1.0\), got 1.0"),
     (lambda: Adam(beta_2=-0.5), ValueError, r"Adam: expected beta_2 in \[0.0, 1.0\), got -0.5"),
-    (lambda: optimizers.get("adagrad"), ValueError, r"optimizers.get: expected one of \['adam', 'rmsprop', 'sgd'\], got 'adagrad'"),
+    (lambda: optimizers.get("adagrad"), ValueError, r"optimizers.get: expected one of \['adam', 'adamw', 'rmsprop', 'sgd'\], got 'adagrad'"),
     (lambda: optimizers.get(3), TypeError, r"optimizers.get: expected an optimizer name or an Optimizer instance, got int"),
 ])
 def test_bad_hyperparameters(make, exc, match):

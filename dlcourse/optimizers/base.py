@@ -1,0 +1,200 @@
+"""The optimizer base class: checking a step, weight decay, and applying a step all or nothing.
+
+An optimizer turns gradients into parameter updates. Usage, as in Keras::
+
+    opt = Adam(learning_rate=1e-3)
+    opt.apply_gradients(zip(grads, params))   # updates every array in ``params`` in place
+
+A step is *atomic*: every (gradient, parameter) pair is checked first (shape, dtype,
+writeable, finite), then every new parameter value and new optimizer state is computed
+without writing anything, and only when all of them are finite are they written. So a bad
+gradient, a read-only array or an update that overflows leaves every parameter, the
+moments and ``iterations`` exactly as they were.
+
+State (momentum, running averages) is kept per parameter array, keyed by the array's
+``id`` with the array itself held alongside it: a live reference keeps the id from being
+reused by another array. ``iterations`` counts calls to ``apply_gradients``, like Keras'.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._checks import _describe, check_finite
+from ._validate import check_learning_rate, check_weight_decay
+from .schedules import LearningRateSchedule
+
+__all__ = ["Optimizer"]
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    """True if ``x`` holds no NaN/inf.
+
+    A NaN/inf anywhere makes x . x non-finite; one BLAS dot product allocates nothing and
+    is cheaper than ``isfinite(x).all()``. Only when it overflows (huge but finite
+    entries) are the entries looked at one by one.
+    """
+    flat = x.reshape(-1)
+    return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
+
+
+class Optimizer:
+    """Base class: bookkeeping shared by every optimizer.
+
+    A subclass provides ``_new_state(param)`` (the state arrays of one parameter, zeros),
+    ``_step_size(lr)`` (the scalar its update uses, computed once per step) and
+    ``_update(w, g, step_size, *state)``, which returns the new parameter value and the
+    new state as fresh arrays and writes nothing; the base class writes them.
+
+    Parameters
+    ----------
+    learning_rate : float or LearningRateSchedule
+        A schedule is called with ``iterations`` (0 at the first step), as Keras does.
+    weight_decay : float >= 0 or None
+        If set, every parameter first decays as ``w <- w - learning_rate * weight_decay * w``
+        (Keras' decoupled weight decay, applied before the update).
+
+    Attributes
+    ----------
+    learning_rate : float
+        The rate of the next step (a schedule evaluated at ``iterations``). May be set to
+        a new float between steps, unless the optimizer was built with a schedule.
+    iterations : int
+        Number of completed ``apply_gradients`` calls.
+    """
+
+    _state_names: tuple = ()  # what each state array is, for error messages
+
+    def __init__(self, learning_rate, weight_decay=None):
+        self._learning_rate = None
+        self.learning_rate = learning_rate
+        self.weight_decay = check_weight_decay(weight_decay, type(self).__name__)
+        self.iterations = 0
+        self._state: dict[int, tuple] = {}
+
+    @property
+    def learning_rate(self) -> float:
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return self._learning_rate(self.iterations)
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        where = type(self).__name__
+        if isinstance(value, LearningRateSchedule):
+            self._learning_rate = value
+        elif isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(f"{where}: expected a LearningRateSchedule, since this optimizer was built with one "
+                            f"(its rate is not settable, as in Keras), got {type(value).__name__}")
+        else:
+            self._learning_rate = check_learning_rate(value, where)
+
+    def apply_gradients(self, grads_and_params) -> int:
+        """Update each parameter array in place from its gradient; return ``iterations``.
+
+        Parameters
+        ----------
+        grads_and_params : iterable of (grad, param) pairs
+            As in Keras, ``zip(grads, params)``. ``param`` must be a writeable float
+            ``ndarray`` (it is updated in place); ``grad`` an array of the same shape,
+            cast to the parameter's dtype as Keras casts it.
+
+        Raises
+        ------
+        TypeError
+            If a parameter is not a float ndarray or a gradient is missing or not numeric.
+        ValueError
+            If a gradient's shape differs from its parameter's or it holds NaN/inf, or a
+            parameter is read-only or given twice.
+        FloatingPointError
+            If the update would make a parameter or its state non-finite (e.g. too large
+            a learning rate or gradient). Nothing is changed then.
+        """
+        lr = self.learning_rate                 # once per step: a schedule is evaluated at `iterations`
+        step_size = self._step_size(lr)
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
+        state = self._state
+        new = []
+        with np.errstate(all="ignore"):         # overflow is reported below, by parameter, not as a warning
+            pairs = self._check_pairs(grads_and_params)
+            for grad, param in pairs:
+                entry = state.get(id(param))
+                old = entry[1:] if entry is not None and entry[0] is param else self._new_state(param)
+                w = param - decay * param if decay else param   # decoupled weight decay, before the update
+                new.append(self._update(w, grad, step_size, *old))
+            self._check_finite_update(pairs, new, lr)
+        for (_, param), (w, param_state) in zip(pairs, new):
+            param[...] = w
+            state[id(param)] = (param, *param_state)
+        self.iterations += 1
+        return self.iterations
+
+    def _check_pairs(self, grads_and_params) -> list:
+        """Validate every ``(grad, param)`` pair before any is used; return them, gradients cast.
+
+        Runs on every training step, so it is lean: the error message (and its
+        f-string) is only built when something is wrong.
+        """
+        ndarray = np.ndarray
+        checked, seen = [], set()
+        for i, (grad, param) in enumerate(grads_and_params):
+            if type(param) is not ndarray or param.dtype.kind != "f":
+                raise TypeError(f"{self._where()}: expected each parameter to be a float numpy array "
+                                f"(updated in place), got {_describe(param)}")
+            if not param.flags.writeable:
+                raise ValueError(f"{self._where()}: expected each parameter to be writeable (it is updated in "
+                                 f"place), got a read-only array for parameter {i} of shape {param.shape}")
+            if id(param) in seen:
+                raise ValueError(f"{self._where()}: expected each parameter once, got the array of parameter {i} "
+                                 f"(shape {param.shape}) a second time")
+            seen.add(id(param))
+            if type(grad) is not ndarray:
+                if grad is None:
+                    raise TypeError(f"{self._where()}: expected a gradient array for the parameter of shape "
+                                    f"{param.shape}, got None")
+                grad = np.asarray(grad)
+            if grad.shape != param.shape:
+                raise ValueError(f"{self._where()}: expected a gradient of shape {param.shape} "
+                                 f"(its parameter's), got {grad.shape}")
+            kind = grad.dtype.kind
+            if kind not in "fiu":
+                raise TypeError(f"{self._where()}: expected a real-valued gradient, got dtype {grad.dtype}")
+            if kind == "f" and not _all_finite(grad):
+                check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
+            checked.append((grad.astype(param.dtype, copy=False), param))  # as Keras casts it
+        return checked
+
+    def _check_finite_update(self, pairs, new, lr) -> None:
+        """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite."""
+        for i, ((grad, param), (w, param_state)) in enumerate(zip(pairs, new)):
+            for what, x in zip(("value", *self._state_names), (w, *param_state)):
+                if not _all_finite(x):
+                    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+                    biggest = float(np.max(np.abs(grad))) if grad.size else 0.0
+                    raise FloatingPointError(
+                        f"{self._where()}: expected the update to keep parameter {i} of shape {param.shape} finite, "
+                        f"got {bad} NaN/inf entries in its new {what} (learning rate {lr:.4g}, largest |gradient| "
+                        f"{biggest:.4g}); no parameter, optimizer state or iteration count was changed")
+
+    def _where(self) -> str:
+        return f"{type(self).__name__}.apply_gradients"
+
+    # -- what subclasses provide ----------------------------------------------
+    def _new_state(self, param) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _step_size(self, lr: float) -> float:
+        """The scalar ``_update`` multiplies by: the learning rate itself unless a subclass says otherwise."""
+        return lr
+
+    def _update(self, w, g, step_size, *state):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Hyperparameters by Keras' names (for the Keras bridge); a schedule is given as itself."""
+        return {"learning_rate": self._learning_rate, "weight_decay": self.weight_decay}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
