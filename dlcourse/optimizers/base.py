@@ -11,9 +11,12 @@ without writing anything, and only when all of them are finite are they written.
 gradient, a read-only array or an update that overflows leaves every parameter, the
 moments and ``iterations`` exactly as they were.
 
-State (momentum, running averages) is kept per parameter array, keyed by the array's
-``id`` with the array itself held alongside it: a live reference keeps the id from being
-reused by another array. ``iterations`` counts calls to ``apply_gradients``, like Keras'.
+State (momentum, running averages) belongs to each parameter array, as in Keras. For
+speed, the parameters one call passes are updated as one flat vector (see ``_Group``):
+each line of the update is then one NumPy call for all of them, not one per array. A
+group is keyed by its parameters' ``id``s and holds the arrays themselves, so an id is
+never reused by another array; a call with a different set of parameters regroups them,
+carrying each one's state over. ``iterations`` counts calls to ``apply_gradients``, like Keras'.
 """
 from __future__ import annotations
 
@@ -39,13 +42,39 @@ def _all_finite(x: np.ndarray) -> bool:
     return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
 
 
+class _Group:
+    """Parameters that one ``apply_gradients`` call updates together, as one flat vector.
+
+    Concatenating them lets one NumPy call per line of the update serve every parameter
+    array at once: on the small arrays of a course model, the number of calls, not the
+    arithmetic, is what takes the time. ``state`` holds the optimizer state as flat arrays
+    in the same order.
+    """
+
+    def __init__(self, params: list, state: tuple):
+        self.params, self.state = params, state
+        ends = np.cumsum([p.size for p in params]).tolist()
+        self._slices = [slice(a, b) for a, b in zip([0, *ends[:-1]], ends)]
+
+    def split(self, flat: np.ndarray) -> list:
+        """``flat`` cut back into arrays of the parameters' shapes (views)."""
+        return [flat[s].reshape(p.shape) for p, s in zip(self.params, self._slices)]
+
+    def state_of(self, i: int) -> tuple:
+        """The state of parameter ``i`` alone, as arrays of its shape."""
+        p, s = self.params[i], self._slices[i]
+        return tuple(x[s].reshape(p.shape) for x in self.state)
+
+
 class Optimizer:
     """Base class: bookkeeping shared by every optimizer.
 
     A subclass provides ``_new_state(param)`` (the state arrays of one parameter, zeros),
     ``_step_size(lr)`` (the scalar its update uses, computed once per step) and
     ``_update(w, g, step_size, *state)``, which returns the new parameter value and the
-    new state as fresh arrays and writes nothing; the base class writes them.
+    new state as fresh arrays and writes nothing; the base class writes them. ``_update``
+    sees the parameters of a step concatenated into one vector ``w`` (and ``g`` and the
+    state alike): the math is elementwise, so it reads as for a single weight.
 
     Parameters
     ----------
@@ -71,7 +100,8 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.weight_decay = check_weight_decay(weight_decay, type(self).__name__)
         self.iterations = 0
-        self._state: dict[int, tuple] = {}
+        self._groups: dict[tuple, _Group] = {}  # by the ids of their parameters, which they keep alive
+        self._home: dict[int, tuple] = {}       # id(param) -> (param, the group holding its state, position)
 
     @property
     def learning_rate(self) -> float:
@@ -114,24 +144,29 @@ class Optimizer:
         lr = self.learning_rate                 # once per step: a schedule is evaluated at `iterations`
         step_size = self._step_size(lr)
         decay = lr * self.weight_decay if self.weight_decay else 0.0
-        state = self._state
-        new = []
         with np.errstate(all="ignore"):         # overflow is reported below, by parameter, not as a warning
             pairs = self._check_pairs(grads_and_params)
-            for grad, param in pairs:
-                entry = state.get(id(param))
-                old = entry[1:] if entry is not None and entry[0] is param else self._new_state(param)
-                w = param - decay * param if decay else param   # decoupled weight decay, before the update
-                new.append(self._update(w, grad, step_size, *old))
-            self._check_finite_update(pairs, new, lr)
-        for (_, param), (w, param_state) in zip(pairs, new):
-            param[...] = w
-            state[id(param)] = (param, *param_state)
+            updates = []
+            for indices in self._by_dtype(pairs):
+                group = self._group_of([pairs[i][1] for i in indices])
+                w = np.concatenate([p.reshape(-1) for p in group.params])
+                g = np.concatenate([pairs[i][0].reshape(-1) for i in indices], dtype=w.dtype, casting="unsafe")
+                if not _all_finite(g):
+                    self._raise_non_finite_gradient(pairs, indices)
+                if decay:
+                    w = w - decay * w           # decoupled weight decay, before the update (as Keras)
+                updates.append((indices, group, *self._update(w, g, step_size, *group.state)))
+            for indices, group, w, state in updates:
+                self._check_finite_update(pairs, indices, group, w, state, lr)
+        for _, group, w, state in updates:
+            for p, part in zip(group.params, group.split(w)):
+                p[...] = part
+            group.state = state
         self.iterations += 1
         return self.iterations
 
     def _check_pairs(self, grads_and_params) -> list:
-        """Validate every ``(grad, param)`` pair before any is used; return them, gradients cast.
+        """Validate every ``(grad, param)`` pair before any is used; return them, gradients as arrays.
 
         Runs on every training step, so it is lean: the error message (and its
         f-string) is only built when something is wrong.
@@ -157,20 +192,60 @@ class Optimizer:
             if grad.shape != param.shape:
                 raise ValueError(f"{self._where()}: expected a gradient of shape {param.shape} "
                                  f"(its parameter's), got {grad.shape}")
-            kind = grad.dtype.kind
-            if kind not in "fiu":
+            if grad.dtype.kind not in "fiu":
                 raise TypeError(f"{self._where()}: expected a real-valued gradient, got dtype {grad.dtype}")
-            if kind == "f" and not _all_finite(grad):
-                check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
-            checked.append((grad.astype(param.dtype, copy=False), param))  # as Keras casts it
+            checked.append((grad, param))
         return checked
 
-    def _check_finite_update(self, pairs, new, lr) -> None:
+    @staticmethod
+    def _by_dtype(pairs) -> list:
+        """Positions of the pairs, grouped by parameter dtype (one group, unless float32 and float64 mix)."""
+        groups: dict = {}
+        for i, (_, param) in enumerate(pairs):
+            groups.setdefault(param.dtype, []).append(i)
+        return list(groups.values())
+
+    def _group_of(self, params) -> _Group:
+        """The group of exactly these parameters, built at the first step that passes them."""
+        key = tuple(map(id, params))
+        group = self._groups.get(key)
+        return group if group is not None else self._regroup(key, params)
+
+    def _regroup(self, key, params) -> _Group:
+        """Gather each parameter's state (zeros when new) into the flat arrays of a new group."""
+        per_param = []
+        for p in params:
+            home = self._home.get(id(p))
+            if home is not None and home[0] is p:
+                old_group, i = home[1], home[2]
+                # the old group no longer holds the current state of p: never use it again
+                self._groups.pop(tuple(map(id, old_group.params)), None)
+                per_param.append(old_group.state_of(i))
+            else:
+                per_param.append(self._new_state(p))
+        n_state = len(per_param[0]) if per_param else 0
+        state = tuple(np.concatenate([s[k].reshape(-1) for s in per_param]) for k in range(n_state))
+        group = self._groups[key] = _Group(list(params), state)
+        for i, p in enumerate(params):
+            self._home[id(p)] = (p, group, i)
+        return group
+
+    def _raise_non_finite_gradient(self, pairs, indices) -> None:
+        """Raise ``ValueError`` for the first gradient given with NaN/inf (a cast that overflows is left to the update check)."""
+        for i in indices:
+            grad, param = pairs[i]
+            if grad.dtype.kind == "f":
+                check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
+
+    def _check_finite_update(self, pairs, indices, group, w, state, lr) -> None:
         """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite."""
-        for i, ((grad, param), (w, param_state)) in enumerate(zip(pairs, new)):
-            for what, x in zip(("value", *self._state_names), (w, *param_state)):
-                if not _all_finite(x):
-                    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        for what, x in zip(("value", *self._state_names), (w, *state)):
+            if _all_finite(x):
+                continue
+            for i, part in zip(indices, group.split(x)):
+                bad = part.size - np.count_nonzero(np.isfinite(part))
+                if bad:
+                    grad, param = pairs[i]
                     biggest = float(np.max(np.abs(grad))) if grad.size else 0.0
                     raise FloatingPointError(
                         f"{self._where()}: expected the update to keep parameter {i} of shape {param.shape} finite, "
