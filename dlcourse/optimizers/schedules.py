@@ -28,11 +28,11 @@ class LearningRateSchedule:
     def __call__(self, step):
         """Return the learning rate at ``step`` (a float), or at each step of an array (an array)."""
         where = f"{type(self).__name__}"
-        try:
-            steps = np.asarray(step, dtype=np.float64)
-        except (TypeError, ValueError):
+        steps = np.asarray(step)
+        if steps.dtype.kind not in "iuf":
             raise TypeError(f"{where}: expected step to be a number or an array of numbers, "
-                            f"got {type(step).__name__}") from None
+                            f"got {type(step).__name__}")
+        steps = steps.astype(np.float64)
         if not np.all(steps >= 0):  # also catches NaN
             raise ValueError(f"{where}: expected step >= 0 (the optimizer's iterations), got {step}")
         rate = self._rate(steps)
