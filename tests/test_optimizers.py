@@ -227,6 +227,14 @@ def test_bad_gradients_and_parameters(opt_cls, grad, param, exc, match):
     assert opt.iterations == 0
 
 
+def test_a_non_finite_gradient_is_also_a_floating_point_error():
+    # fit reports divergence by catching FloatingPointError; a NaN gradient is how it shows
+    with pytest.raises(FloatingPointError, match=r"Adam.apply_gradients \(gradient for the parameter of shape "
+                                                 r"\(2,\)\): expected finite values, got 1 NaN/inf"):
+        Adam().apply_gradients([(np.array([np.nan, 1.0]), np.ones(2))])
+    assert issubclass(optimizers.NonFiniteGradientError, ValueError)
+
+
 def test_a_bad_gradient_leaves_every_parameter_untouched():
     # all pairs are checked before any update: the valid first pair must not be half-applied
     a, b = np.ones(3), np.ones(2)

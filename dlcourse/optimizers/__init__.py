@@ -21,11 +21,11 @@ from __future__ import annotations
 from . import schedules
 from .adam import Adam
 from .adamw import AdamW
-from .base import Optimizer
+from .base import NonFiniteGradientError, Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "get", "schedules"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "NonFiniteGradientError", "get", "schedules"]
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 

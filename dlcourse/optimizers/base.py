@@ -28,7 +28,12 @@ from .._checks import _describe, check_finite
 from ._validate import check_learning_rate, check_weight_decay
 from .schedules import LearningRateSchedule
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "NonFiniteGradientError"]
+
+
+class NonFiniteGradientError(ValueError, FloatingPointError):
+    """A gradient holding NaN/inf: bad input (a ``ValueError``), and usually the sign of a
+    diverging run (a ``FloatingPointError``, which is what ``fit`` watches for)."""
 
 
 def _all_finite(x: np.ndarray) -> bool:
@@ -135,8 +140,9 @@ class Optimizer:
         TypeError
             If a parameter is not a float ndarray or a gradient is missing or not numeric.
         ValueError
-            If a gradient's shape differs from its parameter's or it holds NaN/inf, or a
-            parameter is read-only or given twice.
+            If a gradient's shape differs from its parameter's, or a parameter is read-only
+            or given twice. A gradient holding NaN/inf raises ``NonFiniteGradientError``,
+            both a ``ValueError`` and a ``FloatingPointError``.
         FloatingPointError
             If the update would make a parameter or its state non-finite (e.g. too large
             a learning rate or gradient). Nothing is changed then.
@@ -231,11 +237,13 @@ class Optimizer:
         return group
 
     def _raise_non_finite_gradient(self, pairs, indices) -> None:
-        """Raise ``ValueError`` for the first gradient given with NaN/inf (a cast that overflows is left to the update check)."""
+        """Raise ``NonFiniteGradientError`` for the first gradient given with NaN/inf (a cast that overflows is left to the update check)."""
         for i in indices:
             grad, param = pairs[i]
-            if grad.dtype.kind == "f":
+            try:
                 check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
+            except ValueError as err:
+                raise NonFiniteGradientError(str(err)) from None
 
     def _check_finite_update(self, pairs, indices, group, w, state, lr) -> None:
         """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite."""
