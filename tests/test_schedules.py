@@ -1,10 +1,11 @@
 """Learning-rate schedules: the same rate as keras.optimizers.schedules at every step, and the same training.
 
-1. Each schedule's value at steps 0..149 equals Keras' (which computes in float32: rtol 1e-5; the cosine near its end loses digits to cancellation in float32).
-2. Each schedule drives each optimizer for 100 steps on one gradient sequence, ours on NumPy
-   arrays and Keras' on tf.Variables: the learning rate the optimizer reports before every
-   step and the parameters after every step agree. This also proves that both evaluate the
-   schedule at ``iterations`` (0 at the first step).
+1. Each schedule's value at steps 0..149 equals Keras' (which computes in float32: rtol 1e-5;
+   near its end the cosine loses digits to cancellation in float32).
+2. Each schedule drives Adam and AdamW, and the warmup cosine drives every optimizer, for 100
+   steps on one gradient sequence, ours on NumPy arrays and Keras' on tf.Variables: the
+   learning rate the optimizer reports before every step and the parameters after every step
+   agree. This also proves that both evaluate the schedule at ``iterations`` (0 at the first step).
 
 Tolerance for the parameters after up to 100 float32 steps: rtol 1e-5 with an absolute
 tolerance of 1e-5 times the largest parameter (a norm-wise relative error of 1e-5). Entries

@@ -31,7 +31,9 @@ _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
 
 
 def get(identifier) -> Optimizer:
-    """Return an optimizer from a name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``; Keras' defaults) or pass one through.
+    """Return an optimizer from a name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``; Keras' defaults).
+
+    An ``Optimizer`` is passed through.
 
     Examples
     --------

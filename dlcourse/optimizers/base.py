@@ -237,7 +237,10 @@ class Optimizer:
         return group
 
     def _raise_non_finite_gradient(self, pairs, indices) -> None:
-        """Raise ``NonFiniteGradientError`` for the first gradient given with NaN/inf (a cast that overflows is left to the update check)."""
+        """Raise ``NonFiniteGradientError`` for the first gradient given with NaN/inf.
+
+        A gradient that is finite but overflows when cast to float32 is left to the update check.
+        """
         for i in indices:
             grad, param = pairs[i]
             try:

@@ -95,7 +95,9 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    r"""Half a cosine from the initial rate down to ``alpha`` times it, as Keras' ``CosineDecay`` (SGDR without restarts).
+    r"""Half a cosine from the initial rate down to ``alpha`` times it, as Keras' ``CosineDecay``.
+
+    SGDR (Loshchilov & Hutter 2017) without restarts:
 
     .. math:: \eta(t) = \eta_0 \Bigl((1 - \alpha)\, \tfrac12 \bigl(1 + \cos(\pi \min(t, T) / T)\bigr) + \alpha\Bigr)
 
