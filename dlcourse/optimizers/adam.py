@@ -18,13 +18,15 @@ class Adam(Optimizer):
     (zero at the start) and step :math:`t = 1, 2, \dots`:
 
     .. math::
-        m \leftarrow \beta_1 m + (1 - \beta_1)\, g, \qquad
-        v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2,
+        m \leftarrow \beta_1 m + (1 - \beta_1)\, g = m + (1 - \beta_1)(g - m), \qquad
+        v \leftarrow \beta_2 v + (1 - \beta_2)\, g^2 = v + (1 - \beta_2)(g^2 - v),
 
         \alpha_t = \eta\, \frac{\sqrt{1 - \beta_2^{\,t}}}{1 - \beta_1^{\,t}}, \qquad
         w \leftarrow w - \frac{\alpha_t\, m}{\sqrt{v} + \epsilon}
 
-    This is what Keras computes: the bias corrections are folded into the step size
+    Each running mean moves a fraction :math:`1 - \beta` of the way towards the new value;
+    the code writes it in that second form, which is Keras' order of operations (so the
+    same float32 roundings). This is what Keras computes: the bias corrections are folded into the step size
     :math:`\alpha_t` (the paper's "efficient" form, end of its section 2), so
     :math:`\epsilon` is added to :math:`\sqrt{v}`, not to :math:`\sqrt{\hat v}`. With
     :math:`\hat m = m / (1 - \beta_1^t)` and :math:`\hat v = v / (1 - \beta_2^t)` it is
@@ -74,9 +76,9 @@ class Adam(Optimizer):
         return lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
 
     def _update(self, w, g, alpha_t, m, v):
-        m = self.beta_1 * m + (1 - self.beta_1) * g      # running mean of g
-        v = self.beta_2 * v + (1 - self.beta_2) * g**2   # running mean of g^2
-        return w - alpha_t * m / (np.sqrt(v) + self.epsilon), (m, v)
+        m = m + (1 - self.beta_1) * (g - m)              # = beta_1 m + (1 - beta_1) g: running mean of g
+        v = v + (1 - self.beta_2) * (g**2 - v)           # = beta_2 v + (1 - beta_2) g^2: running mean of g^2
+        return w - alpha_t * (m / (np.sqrt(v) + self.epsilon)), (m, v)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -52,7 +52,7 @@ class RMSprop(Optimizer):
 
     def _update(self, w, g, lr, v):
         v = self.rho * v + (1 - self.rho) * g**2        # running mean of g^2
-        return w - lr * g / np.sqrt(v + self.epsilon), (v,)
+        return w - lr * (g / np.sqrt(v + self.epsilon)), (v,)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

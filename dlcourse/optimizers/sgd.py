@@ -57,7 +57,7 @@ class SGD(Optimizer):
             return w - lr * g, ()
         m = self.momentum * m - lr * g                  # velocity: a decaying sum of past steps
         if self.nesterov:
-            return w + (self.momentum * m - lr * g), (m,)   # look ahead along the new velocity
+            return w - lr * g + self.momentum * m, (m,)   # look ahead along the new velocity
         return w + m, (m,)
 
     def get_config(self):
