@@ -157,8 +157,6 @@ class Optimizer:
                 group = self._group_of([pairs[i][1] for i in indices])
                 w = np.concatenate([p.reshape(-1) for p in group.params])
                 g = np.concatenate([pairs[i][0].reshape(-1) for i in indices], dtype=w.dtype, casting="unsafe")
-                if not _all_finite(g):
-                    self._raise_non_finite_gradient(pairs, indices)
                 if decay:
                     w = w - decay * w           # decoupled weight decay, before the update (as Keras)
                 updates.append((indices, group, *self._update(w, g, step_size, *group.state)))
@@ -249,10 +247,15 @@ class Optimizer:
                 raise NonFiniteGradientError(str(err)) from None
 
     def _check_finite_update(self, pairs, indices, group, w, state, lr) -> None:
-        """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite."""
+        """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite.
+
+        A NaN/inf in a gradient always reaches the new value or state, so the gradients
+        are only searched (for a clearer ``NonFiniteGradientError``) when this check fails.
+        """
         for what, x in zip(("value", *self._state_names), (w, *state)):
             if _all_finite(x):
                 continue
+            self._raise_non_finite_gradient(pairs, indices)
             for i, part in zip(indices, group.split(x)):
                 bad = part.size - np.count_nonzero(np.isfinite(part))
                 if bad:
