@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from dlcourse import optimizers
-from dlcourse.optimizers import SGD, Adam, RMSprop
+from dlcourse.optimizers import SGD, Adam, AdamW, RMSprop
 from dlcourse.tfsetup import load_tensorflow
 
 SHAPES = [(3, 4), (4,), (2, 2, 3)]
@@ -43,6 +43,10 @@ CASES = {
         (RMSprop, "RMSprop", dict(learning_rate=0.01, rho=0.5, epsilon=1e-3)),
         (Adam, "Adam", {}),
         (Adam, "Adam", dict(learning_rate=0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-4)),
+        (SGD, "SGD", dict(learning_rate=0.05, weight_decay=0.2)),
+        (SGD, "SGD", dict(learning_rate=0.05, momentum=0.9, weight_decay=0.2)),
+        (RMSprop, "RMSprop", dict(learning_rate=0.01, weight_decay=0.5)),
+        (Adam, "Adam", dict(learning_rate=0.01, weight_decay=0.5)),
     ],
     "float64": [
         (SGD, "SGD", dict(learning_rate=2.0**-6)),
@@ -52,6 +56,9 @@ CASES = {
         (RMSprop, "RMSprop", dict(learning_rate=2.0**-7, rho=0.5, epsilon=2.0**-10)),
         (Adam, "Adam", dict(learning_rate=2.0**-10, beta_1=0.875, beta_2=1 - 2.0**-10)),
         (Adam, "Adam", dict(learning_rate=2.0**-7, beta_1=0.5, beta_2=0.75, epsilon=2.0**-14)),
+        (SGD, "SGD", dict(learning_rate=2.0**-5, momentum=0.875, nesterov=True, weight_decay=0.25)),
+        (RMSprop, "RMSprop", dict(learning_rate=2.0**-7, rho=0.5, weight_decay=2.0**-3)),
+        (Adam, "Adam", dict(learning_rate=2.0**-7, beta_1=0.5, beta_2=0.75, weight_decay=0.5)),
     ],
 }
 PARAMS = [(dtype, *case) for dtype, cases in CASES.items() for case in cases]
@@ -113,6 +120,39 @@ def test_state_is_per_parameter():
     assert opt.iterations == 3
 
 
+def test_state_follows_each_parameter_when_the_set_of_parameters_changes():
+    # SGD with momentum does not depend on the step count, so feeding a and b in changing
+    # groups must equal two optimizers that each see only one of them.
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(2, 3)), rng.normal(size=4)
+    a_alone, b_alone = a.copy(), b.copy()
+    opt, opt_a, opt_b = (SGD(learning_rate=0.1, momentum=0.9) for _ in range(3))
+    for group in (["a", "b"], ["a"], ["b", "a"], ["b"], ["a", "b"]):
+        grads = {"a": rng.normal(size=a.shape), "b": rng.normal(size=b.shape)}
+        opt.apply_gradients([(grads[name], {"a": a, "b": b}[name]) for name in group])
+        if "a" in group:
+            opt_a.apply_gradients([(grads["a"], a_alone)])
+        if "b" in group:
+            opt_b.apply_gradients([(grads["b"], b_alone)])
+    np.testing.assert_allclose(a, a_alone, rtol=1e-15)
+    np.testing.assert_allclose(b, b_alone, rtol=1e-15)
+
+
+def test_order_of_the_pairs_does_not_matter():
+    rng = np.random.default_rng(6)
+    start = [rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=(2, 2)).astype(np.float32)]
+    fixed, shuffled = [p.copy() for p in start], [p.copy() for p in start]
+    opt_fixed, opt_shuffled = Adam(learning_rate=0.05), Adam(learning_rate=0.05)
+    for step in range(6):
+        grads = [rng.normal(size=p.shape).astype(p.dtype) for p in start]
+        opt_fixed.apply_gradients(zip(grads, fixed))
+        order = rng.permutation(3)
+        opt_shuffled.apply_gradients([(grads[i], shuffled[i]) for i in order])
+    for p, q in zip(fixed, shuffled):
+        np.testing.assert_array_equal(p, q)
+        assert p.dtype == q.dtype   # float32 and float64 parameters in one call keep their dtypes
+
+
 def test_float64_gradient_for_float32_parameter_is_cast():
     p = np.ones(4, dtype=np.float32)
     Adam().apply_gradients([(np.full(4, 0.5), p)])
@@ -124,6 +164,7 @@ def test_get():
     assert isinstance(optimizers.get("adam"), Adam)
     assert isinstance(optimizers.get("SGD"), SGD) and optimizers.get("sgd").learning_rate == 0.01
     assert isinstance(optimizers.get("rmsprop"), RMSprop)
+    assert isinstance(optimizers.get("AdamW"), AdamW)
     opt = RMSprop(0.1)
     assert optimizers.get(opt) is opt
 
@@ -131,7 +172,8 @@ def test_get():
 def test_defaults_match_keras(tfk):
     _, keras = tfk
     for ours, theirs in [(SGD(), keras.optimizers.SGD()), (RMSprop(), keras.optimizers.RMSprop()),
-                         (Adam(), keras.optimizers.Adam())]:
+                         (Adam(), keras.optimizers.Adam()), (AdamW(), keras.optimizers.AdamW())]:
+        assert "weight_decay" in ours.get_config()
         config = theirs.get_config()
         for key, value in ours.get_config().items():
             assert config[key] == pytest.approx(value), (type(ours).__name__, key)
@@ -142,14 +184,15 @@ def test_defaults_match_keras(tfk):
     (lambda: SGD(learning_rate=-0.1), ValueError, r"SGD: expected learning_rate >= 0.0, got -0.1"),
     (lambda: Adam(learning_rate=float("nan")), ValueError, r"Adam: expected learning_rate >= 0.0, got nan"),
     (lambda: SGD(learning_rate="0.1"), TypeError, r"SGD: expected learning_rate to be a real number, got str"),
-    (lambda: SGD(momentum=1.5), ValueError, r"SGD: expected momentum in \[0.0, 1.0\], got 1.5"),
-    (lambda: SGD(momentum=-0.1), ValueError, r"SGD: expected momentum in \[0.0, 1.0\], got -0.1"),
+    (lambda: SGD(momentum=1.5), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got 1.5"),
+    (lambda: SGD(momentum=1.0), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got 1.0"),
+    (lambda: SGD(momentum=-0.1), ValueError, r"SGD: expected momentum in \[0.0, 1.0\), got -0.1"),
     (lambda: SGD(nesterov="yes"), TypeError, r"SGD: expected nesterov to be True or False, got str"),
     (lambda: RMSprop(rho=1.0), ValueError, r"RMSprop: expected rho in \[0.0, 1.0\), got 1.0"),
     (lambda: RMSprop(epsilon=0.0), ValueError, r"RMSprop: expected epsilon > 0"),
     (lambda: Adam(beta_1=1.0), ValueError, r"Adam: expected beta_1 in \[0.0, 1.0\), got 1.0"),
     (lambda: Adam(beta_2=-0.5), ValueError, r"Adam: expected beta_2 in \[0.0, 1.0\), got -0.5"),
-    (lambda: optimizers.get("adagrad"), ValueError, r"optimizers.get: expected one of \['adam', 'rmsprop', 'sgd'\], got 'adagrad'"),
+    (lambda: optimizers.get("adagrad"), ValueError, r"optimizers.get: expected one of \['adam', 'adamw', 'rmsprop', 'sgd'\], got 'adagrad'"),
     (lambda: optimizers.get(3), TypeError, r"optimizers.get: expected an optimizer name or an Optimizer instance, got int"),
 ])
 def test_bad_hyperparameters(make, exc, match):
@@ -182,6 +225,14 @@ def test_bad_gradients_and_parameters(opt_cls, grad, param, exc, match):
     with pytest.raises(exc, match=f"{opt_cls.__name__}.{match}" if match.startswith("apply") else match):
         opt.apply_gradients([(grad, param)])
     assert opt.iterations == 0
+
+
+def test_a_non_finite_gradient_is_also_a_floating_point_error():
+    # fit reports divergence by catching FloatingPointError; a NaN gradient is how it shows
+    with pytest.raises(FloatingPointError, match=r"Adam.apply_gradients \(gradient for the parameter of shape "
+                                                 r"\(2,\)\): expected finite values, got 1 NaN/inf"):
+        Adam().apply_gradients([(np.array([np.nan, 1.0]), np.ones(2))])
+    assert issubclass(optimizers.NonFiniteGradientError, ValueError)
 
 
 def test_a_bad_gradient_leaves_every_parameter_untouched():
