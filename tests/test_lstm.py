@@ -83,7 +83,7 @@ def test_initializers_by_keras_name():
     layer = LSTM(3, 2, kernel_initializer="zeros", recurrent_initializer="glorot_uniform", seed=0)
     assert not layer.params["kernel"].any() and layer.params["recurrent_kernel"].any()
     with pytest.raises(ValueError, match=r"LSTM: kernel_initializer: initializers.get: expected one of"):
-        LSTM(3, 2, kernel_initializer="he_normal")
+        LSTM(3, 2, kernel_initializer="he_normall")
     ones = LSTM(3, 2, recurrent_initializer=lambda shape, seed=None, dtype=None: np.ones(shape, dtype))
     assert (ones.params["recurrent_kernel"] == 1).all() and ones.params["recurrent_kernel"].dtype == np.float32
     with pytest.raises(ValueError, match=r"LSTM: expected recurrent_initializer to return an array of shape \(2, 8\)"):
@@ -215,7 +215,7 @@ def test_bad_backward():
     layer.forward(np.zeros((2, 5, 4)))
     with pytest.raises(ValueError, match=r"LSTM.backward: expected grad_out of shape \(2, 5, 3\)"):
         layer.backward(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"LSTM.backward: expected finite values, got 1 NaN/inf"):
+    with pytest.raises(ValueError, match=r"LSTM.backward: grad_out: expected finite values, got 1 NaN/inf"):
         layer.backward(np.where(np.arange(30).reshape(2, 5, 3) == 7, np.nan, 0.0))
 
 
