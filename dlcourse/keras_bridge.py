@@ -96,9 +96,34 @@ def _layer_to_keras(keras, layer, model_dtype):
 def _optimizer_to_keras(keras, opt):
     kind = type(opt).__name__
     cfg = opt.get_config() if hasattr(opt, "get_config") else {}
-    if kind in ("SGD", "RMSprop", "Adam"):
+    if kind in ("SGD", "RMSprop", "Adam", "AdamW"):
+        rate = cfg.get("learning_rate")
+        if hasattr(rate, "get_config"):  # a dlcourse schedule -> Keras' schedule of the same name
+            cfg["learning_rate"] = getattr(keras.optimizers.schedules, type(rate).__name__).from_config(
+                rate.get_config())
         return getattr(keras.optimizers, kind)(**cfg)
-    raise TypeError(f"to_keras: expected an SGD, RMSprop or Adam optimizer, got {kind}")
+    raise TypeError(f"to_keras: expected an SGD, RMSprop, Adam or AdamW optimizer, got {kind}")
+
+
+def _optimizer_from_keras(opt):
+    """The dlcourse optimizer with a Keras optimizer's hyperparameters (fresh state), or None."""
+    from . import optimizers
+
+    kind = type(opt).__name__
+    keys = {"SGD": ("momentum", "nesterov"), "RMSprop": ("rho", "epsilon"),
+            "Adam": ("beta_1", "beta_2", "epsilon"), "AdamW": ("beta_1", "beta_2", "epsilon")}.get(kind)
+    if keys is None:
+        return None
+    cfg = opt.get_config()
+    rate = cfg["learning_rate"]
+    if isinstance(rate, dict):  # a serialized Keras schedule -> dlcourse's schedule of the same name
+        rate = getattr(optimizers.schedules, rate["class_name"]).from_config(rate["config"])
+    else:
+        # Keras keeps the rate in a float32 variable (0.001 reads back as 0.0010000000475);
+        # the shortest decimal that rounds to the same float32 is what the user typed.
+        rate = float(str(np.float32(rate)))
+    decay = cfg.get("weight_decay")
+    return getattr(optimizers, kind)(learning_rate=rate, weight_decay=decay, **{k: cfg[k] for k in keys})
 
 
 def _loss_to_keras(keras, loss, dtype):
@@ -269,7 +294,7 @@ def _batch_norm_from_keras(kl, weights, dtype, where):
 def from_keras(keras_model):
     """A dlcourse ``Sequential`` with the same layers and identical weights.
 
-    If the Keras model is compiled with SGD/RMSprop/Adam and a supported loss, the
+    If the Keras model is compiled with SGD/RMSprop/Adam/AdamW and a supported loss, the
     dlcourse model is compiled to match (fresh optimizer state).
 
     Raises
@@ -277,7 +302,7 @@ def from_keras(keras_model):
     TypeError
         For a model that is not a ``keras.Sequential`` or a layer with no dlcourse counterpart.
     """
-    from . import losses, optimizers
+    from . import losses
     from .model import Sequential
 
     tf, keras = _keras()
@@ -291,16 +316,8 @@ def from_keras(keras_model):
     model = Sequential(layers, input_shape=input_shape, name=keras_model.name)
     opt, loss = getattr(keras_model, "optimizer", None), getattr(keras_model, "loss", None)
     if getattr(keras_model, "compiled", False) and opt is not None and loss is not None:
-        kind = type(opt).__name__
-        if kind in ("SGD", "RMSprop", "Adam"):
-            keys = {"SGD": ("momentum", "nesterov"), "RMSprop": ("rho", "epsilon"),
-                    "Adam": ("beta_1", "beta_2", "epsilon")}[kind]
-            cfg = opt.get_config()
-            # Keras keeps the rate in a float32 variable (0.001 reads back as 0.0010000000475);
-            # the shortest decimal that rounds to the same float32 is what the user typed.
-            lr = float(str(np.float32(np.asarray(opt.learning_rate))))
-            new_opt = getattr(optimizers, kind)(learning_rate=lr,
-                                                **{k: cfg[k] for k in keys})
+        new_opt = _optimizer_from_keras(opt)
+        if new_opt is not None:
             loss_name = loss if isinstance(loss, str) else type(loss).__name__
             by_class = {"MeanSquaredError": "mse", "BinaryCrossentropy": "binary_crossentropy",
                         "CategoricalCrossentropy": "categorical_crossentropy",

@@ -314,6 +314,41 @@ def test_from_keras_carries_string_compile_settings():
     assert isinstance(model.loss, SparseCategoricalCrossentropy) and model.metrics == ["accuracy"]
 
 
+def test_adamw_with_a_schedule_trains_the_same_in_keras():
+    # to_keras carries AdamW, its weight decay and a learning-rate schedule (as Keras' schedule of the same
+    # name); 30 Adam-type steps on the same batches then give the same weights (float32 tolerance).
+    from dlcourse.optimizers import AdamW
+    from dlcourse.optimizers.schedules import CosineDecay
+
+    x, y = _digits(96)
+    model = _mlp()
+    schedule = CosineDecay(0.01, decay_steps=30, warmup_target=0.02, warmup_steps=5)
+    model.compile(AdamW(learning_rate=schedule, weight_decay=0.05), "sparse_categorical_crossentropy")
+    kmodel = to_keras(model)
+    assert type(kmodel.optimizer).__name__ == "AdamW" and kmodel.optimizer.weight_decay == 0.05
+    assert type(kmodel.optimizer._learning_rate).__name__ == "CosineDecay"
+    start = model.get_weights()
+    model.fit(x, y, epochs=10, batch_size=32, shuffle=False, verbose=0)
+    kmodel.fit(x, y, epochs=10, batch_size=32, shuffle=False, verbose=0)
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(model.get_weights(), start))
+    assert moved > 1e-2                                   # the comparison is not of untrained weights
+    for ours, theirs in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_from_keras_carries_adamw_sgd_weight_decay_and_schedules():
+    kmodel = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+    kmodel.compile(keras.optimizers.AdamW(learning_rate=schedule, weight_decay=0.02), "sparse_categorical_crossentropy")
+    opt = from_keras(kmodel).optimizer
+    assert type(opt).__name__ == "AdamW" and opt.get_config()["weight_decay"] == pytest.approx(0.02)
+    rate = opt.get_config()["learning_rate"]
+    assert type(rate).__name__ == "ExponentialDecay" and rate(25) == pytest.approx(0.1 * 0.5 ** 2)
+    kmodel.compile(keras.optimizers.SGD(learning_rate=0.05, momentum=0.5, weight_decay=0.001), "mse")
+    cfg = from_keras(kmodel).optimizer.get_config()
+    assert (cfg["learning_rate"], cfg["momentum"], cfg["weight_decay"]) == pytest.approx((0.05, 0.5, 0.001))
+
+
 # -- clear errors ----------------------------------------------------------------------------
 class _Custom(Layer):
     def forward(self, x, training=False):
