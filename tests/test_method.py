@@ -9,7 +9,7 @@ fail when test data reaches
 - a callback: ``callbacks=``, a callback's constructor, or a ``Callback`` subclass that reads it;
 - a selection: ``max``/``min``/``sorted`` with a ``key=`` that reads it, an ``argmax``-style call
   over scores computed from it, or an ``if`` inside a loop that compares it and then records a
-  choice or breaks out.
+  choice, breaks out or returns.
 
 "Test data" is any name whose ``_``-separated parts start with ``test`` (``x_test``,
 ``ys_test``, ``test_acc``; not ``latest``), and any name computed from one: assignments,
@@ -162,7 +162,7 @@ class Checker:
         found = []
         for node in ast.walk(loop):
             if isinstance(node, ast.If) and self.reads_test(node.test) and any(
-                    isinstance(sub, (ast.Assign, ast.AugAssign, ast.Break))
+                    isinstance(sub, (ast.Assign, ast.AugAssign, ast.Break, ast.Return))
                     for stmt in node.body for sub in ast.walk(stmt)):
                 found.append(f"line {node.lineno}: a loop chooses (assigns or stops) on a comparison with test data")
         return found
@@ -201,6 +201,9 @@ BAD = {
                          "    if a > best:\n        best, best_lam = a, lam\n"),
     "stop when test reaches a level": ("for epoch in range(50):\n    model.fit(x, y, epochs=1)\n"
                                        "    if model.evaluate(x_test, y_test)[1] >= 0.95:\n        break\n"),
+    "epochs until test reaches a level": ("def epochs_to(model, xv, target=0.95):\n    for epoch in range(1, 61):\n"
+                                          "        model.fit(x, y, epochs=1)\n"
+                                          "        if model.evaluate(xv, y_test)[1] >= target:\n            return epoch\n"),
 }
 
 
