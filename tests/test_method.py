@@ -60,112 +60,176 @@ def _target_names(target) -> list[str]:
 
 
 class Checker:
-    """Find the places where test data guides a decision in one program (a notebook's cells)."""
+    """Find the places where test data guides a decision in one program (a notebook's cells).
+
+    The program is read in order, as it runs: ``self.tainted`` holds the names that hold test data
+    *at that point*, so a name rebound to clean data (``s = report(y_val, ...)`` after
+    ``for s in test_scores``) is clean again. Loop bodies are read twice, so a value carried into the
+    next iteration counts; both branches of an ``if`` are read and their taints joined. A function
+    called with test data is read again with those parameters tainted.
+    """
 
     def __init__(self, source: str):
         self.tree = ast.parse(source)
+        self._callees = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
         self.tainted: set[str] = set()
-        self._propagate()
+        self.functions: dict[str, ast.FunctionDef] = {}
+        self._checked_calls: set[tuple] = set()
+        self.found: set[tuple[int, str]] = set()
+        self._block(self.tree.body, loop_depth=0)
 
-    def reads_test(self, node) -> bool:
-        """Does ``node`` read test data? Called function names count only if they were tainted."""
+    # -- what reads test data -------------------------------------------------------------------
+
+    def reads_test(self, node, ignore=frozenset()) -> bool:
+        """Does ``node`` read test data now? A called function counts only if it returns test data."""
         if node is None:
             return False
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                # `train_test_split(...)` is a function, not data: judge the callee by what it read
-                if isinstance(sub.func, ast.Name) and sub.func.id in self.tainted:
-                    return True
-            elif isinstance(sub, ast.Name) and (sub.id in self.tainted or
-                                                (is_test_name(sub.id) and not self._is_callee(sub))):
-                return True
-            elif isinstance(sub, ast.Attribute) and is_test_name(sub.attr) and not self._is_callee(sub):
+            if isinstance(sub, ast.Name) and sub.id not in ignore and (
+                    sub.id in self.tainted or (is_test_name(sub.id) and id(sub) not in self._callees)):
+                return True  # `train_test_split(...)` is a function, not data: judged by what it returns
+            if isinstance(sub, ast.Attribute) and is_test_name(sub.attr) and id(sub) not in self._callees:
                 return True
         return False
 
-    def _is_callee(self, node) -> bool:
-        return id(node) in self._callees
+    def _function_reads_test(self, fn) -> bool:
+        """A function returns test data if its body reads test data it did not bind itself."""
+        params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+        local = params | {n for node in ast.walk(fn) for t in getattr(node, "targets", [getattr(node, "target", None)])
+                          if t is not None for n in _target_names(t)}
+        return any(self.reads_test(stmt, ignore=frozenset(local)) for stmt in fn.body)
 
-    def _propagate(self) -> None:
-        """Spread the taint through bindings until nothing changes (cells may refer ahead in loops)."""
-        self._callees = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
-        while True:
-            before = len(self.tainted)
-            for node in ast.walk(self.tree):
-                for names, value in self._bindings(node):
-                    if self.reads_test(value):
-                        self.tainted.update(names)
-            if len(self.tainted) == before:
-                return
+    # -- reading the program in order ------------------------------------------------------------
 
-    @staticmethod
-    def _bindings(node):
-        """Pairs (names bound or mutated, the expression they come from) at one node."""
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
-                        and len(target.elts) == len(node.value.elts):  # a, b = f(a), f(b): pair by pair
-                    for elt, value in zip(target.elts, node.value.elts):
-                        yield _target_names(elt), value
+    def _block(self, body, loop_depth: int) -> None:
+        for stmt in body:
+            self._statement(stmt, loop_depth)
+
+    def _statement(self, stmt, loop_depth: int) -> None:
+        if isinstance(stmt, (ast.For, ast.AsyncFor)):
+            self._check_expressions(stmt.iter, loop_depth)
+            for _ in range(2):  # twice: what one iteration leaves tainted reaches the next
+                self._bind(stmt.target, self.reads_test(stmt.iter))
+                self._block(stmt.body, loop_depth + 1)
+            self._block(stmt.orelse, loop_depth)
+        elif isinstance(stmt, ast.While):
+            self._check_expressions(stmt.test, loop_depth)
+            for _ in range(2):
+                self._block(stmt.body, loop_depth + 1)
+            self._block(stmt.orelse, loop_depth)
+        elif isinstance(stmt, ast.If):
+            self._check_expressions(stmt.test, loop_depth)
+            if loop_depth and self.reads_test(stmt.test) and any(
+                    isinstance(sub, (ast.Assign, ast.AugAssign, ast.Break, ast.Return))
+                    for part in stmt.body for sub in ast.walk(part)):
+                self._report(stmt, "a loop chooses (assigns, stops or returns) on a comparison with test data")
+            before = set(self.tainted)
+            self._block(stmt.body, loop_depth)
+            after_body, self.tainted = self.tainted, before
+            self._block(stmt.orelse, loop_depth)
+            self.tainted |= after_body
+        elif isinstance(stmt, (ast.With, ast.Try)):
+            for part in ("items", "body", "handlers", "orelse", "finalbody"):
+                for sub in getattr(stmt, part, []):
+                    if isinstance(sub, ast.stmt):
+                        self._statement(sub, loop_depth)
+                    elif isinstance(sub, ast.ExceptHandler):
+                        self._block(sub.body, loop_depth)
+                    else:
+                        self._check_expressions(sub.context_expr, loop_depth)
+        elif isinstance(stmt, ast.FunctionDef):
+            self.functions[stmt.name] = stmt
+            self._bind(ast.Name(id=stmt.name), self._function_reads_test(stmt))
+            saved = set(self.tainted)
+            self._block(stmt.body, loop_depth=0)  # problems written inside a function are problems
+            self.tainted = saved | ({stmt.name} & self.tainted)
+        elif isinstance(stmt, ast.ClassDef):
+            if any((b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")).endswith("Callback")
+                   for b in stmt.bases) and self.reads_test(stmt):
+                self._report(stmt, f"callback class {stmt.name} reads test data")
+        else:
+            self._check_expressions(stmt, loop_depth)
+            self._bindings(stmt)
+
+    def _bind(self, target, tainted: bool) -> None:
+        """Rebinding a plain name replaces its taint; mutating (``a[k] = ``, ``a.b = ``) only adds."""
+        names = _target_names(target)
+        if tainted:
+            self.tainted.update(names)
+        elif isinstance(target, ast.Name):
+            self.tainted.discard(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._bind(elt, False)
+
+    def _bindings(self, stmt) -> None:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Tuple) and isinstance(stmt.value, ast.Tuple) \
+                        and len(target.elts) == len(stmt.value.elts):  # a, b = f(a), f(b): pair by pair
+                    for elt, value in zip(target.elts, stmt.value.elts):
+                        self._bind(elt, self.reads_test(value))
                 else:
-                    yield _target_names(target), node.value
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
-            yield _target_names(node.target), node.value
-        elif isinstance(node, (ast.For, ast.comprehension)):
-            yield _target_names(node.target), node.iter
-        elif isinstance(node, ast.NamedExpr):
-            yield [node.target.id], node.value
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
-            name = node.name if isinstance(node, ast.FunctionDef) else None
-            if name:
-                yield [name], node
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in ACCUMULATORS:
-            yield _target_names(node.func.value), ast.Tuple(elts=node.args + [k.value for k in node.keywords])
+                    self._bind(target, self.reads_test(stmt.value))
+        elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+            if self.reads_test(stmt.value):
+                self.tainted.update(_target_names(stmt.target))
+        for node in ast.walk(stmt):  # results.append(test_score), scores.update(...)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in ACCUMULATORS and self.reads_test(ast.Tuple(
+                        elts=node.args + [k.value for k in node.keywords])):
+                self.tainted.update(_target_names(node.func.value))
+            elif isinstance(node, ast.NamedExpr) and self.reads_test(node.value):
+                self.tainted.add(node.target.id)
 
-    def problems(self) -> list[str]:
-        found = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                found += self._call_problems(node)
-            elif isinstance(node, ast.ClassDef) and any(
-                    (b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")).endswith("Callback")
-                    for b in node.bases) and self.reads_test(node):
-                found.append(f"line {node.lineno}: callback class {node.name} reads test data")
-            elif isinstance(node, (ast.For, ast.While)):
-                found += self._loop_problems(node)
-        return sorted(set(found), key=lambda s: int(s.split()[1].rstrip(":")))
+    # -- the problems ----------------------------------------------------------------------------
 
-    def _call_problems(self, call: ast.Call) -> list[str]:
+    def _report(self, node, message: str) -> None:
+        self.found.add((node.lineno, message))
+
+    def _check_expressions(self, node, loop_depth: int) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                self._check_call(sub)
+
+    def _check_call(self, call: ast.Call) -> None:
         name, kw = _func_name(call), {k.arg: k.value for k in call.keywords}
-        where = f"line {call.lineno}: {name}"
-        found = []
         if self.reads_test(kw.get("validation_data")):
-            found.append(f"{where}(validation_data=...) is given test data")
+            self._report(call, f"{name}(validation_data=...) is given test data")
         if self.reads_test(kw.get("callbacks")):
-            found.append(f"{where}(callbacks=...) is given test data")
+            self._report(call, f"{name}(callbacks=...) is given test data")
         # training data is judged by name only: `x_train[:n]` with a size `n` chosen from test scores
         # is a (separate) selection question, not training on the test set
         if name == "fit" and any(is_test_name(sub.id) for a in call.args[:2] + [kw.get("x"), kw.get("y")]
                                  if a is not None for sub in ast.walk(a) if isinstance(sub, ast.Name)):
-            found.append(f"{where}(...) trains on test data")
+            self._report(call, f"{name}(...) trains on test data")
         if (name in CALLBACK_NAMES or name.endswith("Callback")) and self.reads_test(
                 ast.Tuple(elts=call.args + list(kw.values()))):
-            found.append(f"{where}(...) is a callback given test data")
+            self._report(call, f"{name}(...) is a callback given test data")
         if name in SELECT_BY_KEY and self.reads_test(kw.get("key")):
-            found.append(f"{where}(key=...) selects by test data")
+            self._report(call, f"{name}(key=...) selects by test data")
         if name in SELECT_BY_INDEX and "axis" not in kw and any(self.reads_test(a) for a in call.args):
-            found.append(f"{where}(...) selects by test data")
-        return found
+            self._report(call, f"{name}(...) selects by test data")
+        self._check_function_called_with_test(call, name, kw)
 
-    def _loop_problems(self, loop) -> list[str]:
-        found = []
-        for node in ast.walk(loop):
-            if isinstance(node, ast.If) and self.reads_test(node.test) and any(
-                    isinstance(sub, (ast.Assign, ast.AugAssign, ast.Break, ast.Return))
-                    for stmt in node.body for sub in ast.walk(stmt)):
-                found.append(f"line {node.lineno}: a loop chooses (assigns or stops) on a comparison with test data")
-        return found
+    def _check_function_called_with_test(self, call, name, kw) -> None:
+        """Read a notebook function again with the parameters that receive test data tainted."""
+        fn = self.functions.get(name) if isinstance(call.func, ast.Name) else None
+        if fn is None:
+            return
+        params = [a.arg for a in fn.args.args]
+        given = dict(zip(params, call.args)) | {k: v for k, v in kw.items() if k}
+        hot = frozenset(p for p, value in given.items() if self.reads_test(value))
+        if not hot or (name, hot) in self._checked_calls:
+            return
+        self._checked_calls.add((name, hot))
+        saved = set(self.tainted)
+        self.tainted |= hot
+        self._block(fn.body, loop_depth=0)
+        self.tainted = saved
+
+    def problems(self) -> list[str]:
+        return [f"line {line}: {message}" for line, message in sorted(self.found)]
 
 
 def notebook_source(path: pathlib.Path) -> str:
@@ -197,6 +261,10 @@ BAD = {
                          "best = max(acc, key=acc.get)"),
     "function that reads test": ("def test_accuracy(model):\n    return model.evaluate(x_test, y_test)[1]\n"
                                  "pick = sorted(models, key=test_accuracy)[-1]"),
+    "test data passed into a function that chooses": (
+        "def epochs_to(model, xv, yv):\n    for epoch in range(60):\n        model.fit(x, y, epochs=1)\n"
+        "        if model.evaluate(xv, yv)[1] >= 0.95:\n            return epoch\n"
+        "e = epochs_to(model, x_test, y_test)\n"),
     "best-so-far loop": ("best = 0\nfor lam in lams:\n    a = fit(lam).evaluate(x_test, y_test)[1]\n"
                          "    if a > best:\n        best, best_lam = a, lam\n"),
     "stop when test reaches a level": ("for epoch in range(50):\n    model.fit(x, y, epochs=1)\n"
@@ -230,6 +298,14 @@ GOOD = {
         "pred = np.argmax(model.predict(x_test), axis=1)\n"
         "err = np.max(np.abs(model.predict(x_test) - keras_model.predict(x_test)))\n"
         "for name, m in models.items():\n    print(name, m.evaluate(x_test, y_test))\n"),
+    "a name rebound to validation data is clean again": (
+        "for name, s in test_scores.items():\n    print(name, s)\n"
+        "f1s = []\nfor t in thresholds:\n    s = report(y_val, p_val > t)\n    f1s.append(s['f1'])\n"
+        "chosen = thresholds[np.argmax(f1s)]\n"),
+    "a function's own locals are not the notebook's": (
+        "noisy = results_on(x_test)\n"
+        "def corrupt(labels):\n    noisy = labels.copy()\n    return noisy\n"
+        "y_train = corrupt(y_clean)\nbest = max(lams, key=lambda lam: fit(lam, y_train).evaluate(x_val, y_val))\n"),
     "words that end in test": "latest = max(runs, key=lambda r: r.fastest)\nif latest > 0:\n    best = latest",
 }
 
