@@ -12,9 +12,11 @@ fail when test data reaches
   choice, breaks out or returns.
 
 "Test data" is any name whose ``_``-separated parts start with ``test`` (``x_test``,
-``ys_test``, ``test_acc``; not ``latest``), and any name computed from one: assignments,
-``for`` targets, ``.append`` and item assignment carry the taint from cell to cell, and a
-function whose body reads test data returns test data. The checker is shown below to catch
+``ys_test``, ``test_acc``; not ``latest``), and any name computed from one. The cells are read
+in order as one program: assignments, ``for`` targets, ``.append`` and item assignment carry the
+taint from cell to cell, rebinding a name to clean data clears it, a function whose body reads
+test data returns test data, and a function called with test data is read with it. (Not caught:
+a choice hidden in a comprehension's ``if``, such as ``next(n for n, a in ... if a >= 0.9)``.) The checker is shown below to catch
 each bad pattern, and to leave the honest ones alone, on small synthetic sources.
 """
 from __future__ import annotations
