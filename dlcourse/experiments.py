@@ -76,7 +76,10 @@ def _check_seeds(seeds) -> tuple:
 def _check_value(value, seed: int, shape) -> np.ndarray:
     """One run's result as a finite float array of the same shape as the first run's."""
     where = f"over_seeds: fn(seed={seed})"
-    arr = np.asarray(value) if not isinstance(value, (str, bytes)) else np.asarray(value, dtype=object)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # ragged lists
+        arr = np.asarray(None)
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{where}: expected a number or an array of numbers, got {type(value).__name__}")
     if shape is not None and arr.shape != shape:

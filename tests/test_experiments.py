@@ -53,6 +53,7 @@ def test_format_prints_mean_and_spread():
     (lambda s: s, [1, 2, 1], ValueError, "expected distinct seeds (a repeated seed repeats the same run), got [1, 2, 1]"),
     (lambda s: "0.9", range(2), TypeError, "fn(seed=0): expected a number or an array of numbers, got str"),
     (lambda s: None, range(2), TypeError, "fn(seed=0): expected a number or an array of numbers, got NoneType"),
+    (lambda s: [[1.0], [2.0, 3.0]], range(2), TypeError, "fn(seed=0): expected a number or an array of numbers, got list"),
     (lambda s: [0.0] * (s + 1), range(2), ValueError,
      "fn(seed=1): expected a result of shape (1,) like the first seed's, got shape (2,)"),
     (lambda s: np.nan if s == 1 else 0.5, range(3), ValueError, "fn(seed=1): expected finite values, got nan"),
