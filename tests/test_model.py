@@ -13,7 +13,8 @@ from dlcourse.callbacks import Callback, EarlyStopping, History
 from dlcourse.gradcheck import check_model
 from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Softmax
 from dlcourse.losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
-from dlcourse.model import Sequential, _logit_value_and_gradient, _weighted_logit_value_and_gradient
+from dlcourse.model import Sequential
+from dlcourse._data_checks import example_weights
 from dlcourse.optimizers import SGD, Adam
 
 
@@ -92,10 +93,9 @@ def test_logits_shortcut_equals_general_path():
     labels = rng.integers(0, 5, size=7)
     onehot = np.eye(5)[labels]
     soft = rng.dirichlet(np.ones(5), size=7) * 1.3  # targets whose rows sum to 1.3: gradient p * 1.3 - y
-    for loss, y, sparse in [(SparseCategoricalCrossentropy(), labels, True),
-                            (CategoricalCrossentropy(), onehot, False),
-                            (CategoricalCrossentropy(), soft, False)]:
-        value, g = _logit_value_and_gradient("softmax", y, p, sparse)
+    for loss, y in [(SparseCategoricalCrossentropy(), labels), (CategoricalCrossentropy(), onehot),
+                    (CategoricalCrossentropy(), soft)]:
+        value, g = loss.value_and_logits_gradient(y, p)
         assert value == pytest.approx(loss(y, p), rel=1e-12)
         np.testing.assert_allclose(g, softmax_backward(p, loss.gradient(y, p)), rtol=1e-10, atol=1e-15)
     # sigmoid + binary cross-entropy
@@ -104,22 +104,23 @@ def test_logits_shortcut_equals_general_path():
     zb = rng.normal(size=(6, 3))
     pb = sigmoid(zb)
     yb = rng.integers(0, 2, size=(6, 3)).astype(float)
-    value, g = _logit_value_and_gradient("sigmoid", yb, pb, False)
     bce = BinaryCrossentropy()
+    value, g = bce.value_and_logits_gradient(yb, pb)
     assert value == pytest.approx(bce(yb, pb), rel=1e-12)
     np.testing.assert_allclose(g, bce.gradient(yb, pb) * sigmoid_grad(zb), rtol=1e-9, atol=1e-15)
 
 
 @pytest.mark.parametrize("class_weight", [None, {0: 3.0, 5: 0.25}], ids=["unweighted", "class_weight"])
-def test_training_with_shortcut_equals_general_path(digits, monkeypatch, class_weight):
+def test_training_with_shortcut_equals_general_path(digits, class_weight):
     x, y = digits[0][:96].astype("float64"), digits[1][:96]
     runs = []
     for fused in (True, False):
         model = Sequential([Dense(64, 12, "relu", seed=3, dtype="float64"), Dense(12, 10, seed=4, dtype="float64"),
                             Softmax()])
+        loss = SparseCategoricalCrossentropy()
         if not fused:
-            monkeypatch.setattr(Sequential, "_fused_start", lambda self: None)
-        model.compile("sgd", "sparse_categorical_crossentropy")
+            loss.logits_activation = None  # no shortcut: loss.gradient goes through Softmax.backward
+        model.compile("sgd", loss)
         history = model.fit(x, y, epochs=3, batch_size=20, verbose=0, class_weight=class_weight)
         runs.append((history.history["loss"], model.get_weights()))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
@@ -459,18 +460,17 @@ def test_weighted_logits_shortcut_equals_weighted_loss_through_the_activation():
     w = rng.uniform(0, 3, size=7)
     w[2] = 0.0
     soft = rng.dirichlet(np.ones(5), size=7) * 1.3
-    for loss, y, sparse in [(SparseCategoricalCrossentropy(), labels, True),
-                            (CategoricalCrossentropy(), np.eye(5)[labels], False),
-                            (CategoricalCrossentropy(), soft, False)]:
-        value, g = _weighted_logit_value_and_gradient("softmax", y, p, sparse, w)
+    for loss, y in [(SparseCategoricalCrossentropy(), labels), (CategoricalCrossentropy(), np.eye(5)[labels]),
+                    (CategoricalCrossentropy(), soft)]:
+        value, g = loss.value_and_logits_gradient(y, p, sample_weight=w)
         assert value == pytest.approx(loss(y, p, sample_weight=w), rel=1e-12)
         np.testing.assert_allclose(g, softmax_backward(p, loss.gradient(y, p, sample_weight=w)), rtol=1e-10, atol=1e-15)
         assert not g[2].any()
     zb = rng.normal(size=(7, 3))
     pb = sigmoid(zb)
     yb = rng.integers(0, 2, size=(7, 3)).astype(float)
-    value, g = _weighted_logit_value_and_gradient("sigmoid", yb, pb, False, w)
     bce = BinaryCrossentropy()
+    value, g = bce.value_and_logits_gradient(yb, pb, sample_weight=w)
     assert value == pytest.approx(bce(yb, pb, sample_weight=w), rel=1e-12)
     np.testing.assert_allclose(g, bce.gradient(yb, pb, sample_weight=w) * sigmoid_grad(zb), rtol=1e-9, atol=1e-15)
 
@@ -527,12 +527,12 @@ def test_class_weight_reads_classes_as_keras_does():
     model = _mlp("float64")
     out = np.zeros((1, 10))
     onehot = np.eye(10)[[3, 0, 3]]
-    np.testing.assert_array_equal(model._example_weights(onehot, out, {3: 2.5}, None, "fit"), [2.5, 1.0, 2.5])
+    np.testing.assert_array_equal(example_weights(onehot, out, {3: 2.5}, None, "fit"), [2.5, 1.0, 2.5])
     column = np.array([[0.0], [1.0], [0.9]])
-    np.testing.assert_array_equal(model._example_weights(column, np.zeros((1, 1)), {1: 4.0}, None, "fit"), [1.0, 4.0, 4.0])
+    np.testing.assert_array_equal(example_weights(column, np.zeros((1, 1)), {1: 4.0}, None, "fit"), [1.0, 4.0, 4.0])
     with pytest.raises(ValueError, match=r"expected class_weight keys in \[0, 2\)"):
-        model._example_weights(column, np.zeros((1, 1)), {2: 4.0}, None, "fit")
+        example_weights(column, np.zeros((1, 1)), {2: 4.0}, None, "fit")
     with pytest.raises(ValueError, match=r"expected class labels in \[0, 2\) for class_weight, got values in \[0, 3\]"):
-        model._example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
+        example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
     with pytest.raises(ValueError, match="expected class_weight with one class per example"):
-        model._example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
+        example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
