@@ -31,7 +31,8 @@ def log_softmax(x: np.ndarray) -> np.ndarray:
     give :math:`-\ln 3` each, where ``m + log(sum(exp(x - m)))`` rounds to the float32
     spacing of 1e5.
     """
-    s = x - x.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # a spread beyond float32's range saturates instead of becoming -inf
+        s = np.maximum(x - x.max(axis=-1, keepdims=True), np.finfo(x.dtype).min)
     at_max = s == 0
     c = at_max.sum(axis=-1, keepdims=True).astype(x.dtype)
     with np.errstate(under="ignore"):
