@@ -262,12 +262,13 @@ class Sequential:
             xs, ys = x[order], y[order]  # one gather per epoch; the batches are then views
             ws = None if weights is None else weights[order]
             running = self._running_metrics(y, self._out)
-            try:
-                for step, start in enumerate(range(0, len(x), batch_size)):
-                    batch = slice(start, start + batch_size)
-                    y_pred, loss = self._train_step(xs[batch], ys[batch], None if ws is None else ws[batch])
-                    running.update(loss, ys[batch], y_pred)
-                    callbacks.on_train_batch_end(step, running)
+            try:  # overflow is reported once, as divergence, rather than as NumPy warnings
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for step, start in enumerate(range(0, len(x), batch_size)):
+                        batch = slice(start, start + batch_size)
+                        y_pred, loss = self._train_step(xs[batch], ys[batch], None if ws is None else ws[batch])
+                        running.update(loss, ys[batch], y_pred)
+                        callbacks.on_train_batch_end(step, running)
             except FloatingPointError as exc:
                 raise diverged(exc, self.optimizer, epoch, epochs, step, steps, where) from exc
             logs = running.result()
