@@ -263,7 +263,8 @@ def checked_weights(layers, weights, where: str) -> list[list[np.ndarray]]:
         raise ValueError(f"{where}: expected a list of {expected} arrays, got {len(weights)}")
     checked, i = [], 0
     for layer, arrays in zip(layers, current):
-        names = list(getattr(layer, "params", {})) + [f"weight {j}" for j in range(len(arrays))]
+        names = list(getattr(layer, "params", {}))
+        names += [f"weight {j}" for j in range(len(names), len(arrays))]  # non-trainable (moving statistics)
         checked.append([checked_weight(weights[i + j], ref, f"{where}: array {i + j} ({layer.name} {names[j]})")
                         for j, ref in enumerate(arrays)])
         i += len(arrays)

@@ -11,7 +11,7 @@ import pytest
 
 from dlcourse.callbacks import Callback, EarlyStopping, History
 from dlcourse.gradcheck import check_model
-from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Softmax
+from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Layer, Softmax
 from dlcourse.losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
 from dlcourse.model import Sequential
 from dlcourse._data_checks import example_weights
@@ -536,3 +536,75 @@ def test_class_weight_reads_classes_as_keras_does():
         example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
     with pytest.raises(ValueError, match="expected class_weight with one class per example"):
         example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
+
+
+# -- layers with non-trainable weights (BatchNormalization's contract) ------------------------
+class _Normalize(Layer):
+    """A stand-in with BatchNormalization's weight contract: gamma, beta trained; moving statistics not."""
+
+    def __init__(self, n):
+        super().__init__(name="normalize")
+        self.params = {"gamma": np.ones(n, "float32"), "beta": np.zeros(n, "float32")}
+        self.moving = [np.zeros(n, "float32"), np.ones(n, "float32")]
+        self.training_flags = []
+
+    @property
+    def non_trainable_weights(self):
+        return self.moving
+
+    def count_params(self):
+        return sum(w.size for w in [*self.params.values(), *self.moving])
+
+    def get_weights(self):
+        return [w.copy() for w in [*self.params.values(), *self.moving]]
+
+    def set_weights(self, weights):
+        for target, w in zip([*self.params.values(), *self.moving], weights):
+            target[...] = w
+
+    def forward(self, x, training=False):
+        self.training_flags.append(training)
+        self._cache = x
+        return x * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, grad_out):
+        x = self._require_cache()
+        self.grads = {"gamma": (grad_out * x).sum(0), "beta": grad_out.sum(0)}
+        return grad_out * self.params["gamma"]
+
+
+def test_summary_counts_non_trainable_weights_like_keras():
+    model = Sequential([Dense(4, 3, seed=0), _Normalize(3), Dense(3, 2, "softmax", seed=1)])
+    text = []
+    model.summary(print_fn=text.append)
+    total = 4 * 3 + 3 + 4 * 3 + 3 * 2 + 2
+    assert f"Total params: {total:,}" in text[0]
+    assert f"Trainable params: {total - 6:,}" in text[0] and "Non-trainable params: 6" in text[0]
+    model.layers[0].trainable = False
+    text.clear()
+    model.summary(print_fn=text.append)
+    assert f"Trainable params: {total - 6 - 15:,}" in text[0] and "Non-trainable params: 21" in text[0]
+
+
+def test_weights_include_moving_statistics_and_layers_see_the_training_flag():
+    model = Sequential([Dense(4, 3, seed=0), _Normalize(3), Dense(3, 2, "softmax", seed=1)])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(4, 3), (3,), (3,), (3,), (3,), (3,), (3, 2), (2,)]
+    new = [w + 0.5 for w in weights]
+    model.set_weights(new)
+    np.testing.assert_array_equal(model.layers[1].moving[1], new[5])
+    assert [(layer.name, key) for layer, key in model.trainable_params][2:4] == [("normalize", "gamma"),
+                                                                                ("normalize", "beta")]
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.zeros((6, 4), "float32"), np.zeros(6, np.int64)
+    flags = model.layers[1].training_flags
+    flags.clear()
+    model.fit(x, y, epochs=1, batch_size=3, verbose=0)
+    assert flags == [False, True, True]  # one dry run on two rows to check shapes, then the two steps
+    flags.clear()
+    model.evaluate(x, y, verbose=0)
+    model.predict(x)
+    assert not any(flags)
+    with pytest.raises(ValueError, match=r"Sequential.set_weights: array 5 \(normalize weight 3\): expected "
+                                         r"finite values in float32"):
+        model.set_weights([*new[:5], np.full(3, np.inf), *new[6:]])
