@@ -98,11 +98,9 @@ class Sequential:
                 raise TypeError(f"Sequential: expected input_shape as a tuple of ints (no batch axis), "
                                 f"got {input_shape!r}") from None
         self.input_shape = input_shape
-        self.optimizer = None
-        self.loss = None
+        self.optimizer = self.loss = None
         self.metrics: list[str] = []
-        self.stop_training = False
-        self.history = None
+        self.stop_training, self.history = False, None
         if layers is not None:
             if is_layer(layers) or not hasattr(layers, "__iter__"):
                 raise TypeError(f"Sequential: expected a list of layers, got {type(layers).__name__}")
@@ -198,7 +196,8 @@ class Sequential:
         loss, g = self._loss_and_gradient(y, y_pred, sample_weight)
         for backward in self._backwards:
             g = backward(g)
-        loss += sum(layer.regularization_loss() for layer in self._penalized)
+        for layer in self._penalized:
+            loss += layer.regularization_loss()
         if not math.isfinite(loss):
             raise FloatingPointError(f"the loss is {loss}")
         grads_and_params = [(layer.grads[key], layer.params[key]) for layer, key in self._to_train]

@@ -89,8 +89,8 @@ class RunningMetrics:
         self.loss_sum += loss * len(y_true)
         self.seen += len(y_true)
         if self.metric_fn is not None:
-            matches = self.metric_fn(y_true, y_pred)
-            self.correct += float(matches.sum())
+            matches = self.metric_fn(y_true, y_pred)  # 1.0 or 0.0 per prediction
+            self.correct += np.count_nonzero(matches)
             self.count += matches.size
 
     def result(self) -> dict:

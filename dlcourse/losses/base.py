@@ -6,6 +6,8 @@ sigmoid also sets ``logits_activation`` and implements ``_logits_value_and_gradi
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._checks import as_float_array
@@ -15,6 +17,7 @@ __all__ = ["Loss", "EPSILON"]
 EPSILON = 1e-7  # keras.backend.epsilon()
 
 
+@functools.lru_cache(maxsize=None)
 def clip_bounds(dtype):
     """``eps`` and ``1 - eps`` in ``dtype``: Keras converts them (computed in Python floats) to the tensor's dtype."""
     return np.asarray(EPSILON, dtype), np.asarray(1.0 - EPSILON, dtype)

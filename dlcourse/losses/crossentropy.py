@@ -194,11 +194,13 @@ class SparseCategoricalCrossentropy(Loss):
     def _log_probabilities(self, y, p):
         """``log softmax(x)`` with one row per sample, shape ``(samples, classes)``."""
         if self.from_logits:
-            x = p
-        else:
-            lo, hi = clip_bounds(p.dtype)
-            x = np.log(np.clip(p, lo, hi))
-        return log_softmax(x.reshape(y.size, -1))
+            return log_softmax(p.reshape(y.size, -1))
+        lo, hi = clip_bounds(p.dtype)
+        x = np.log(np.clip(p, lo, hi)).reshape(y.size, -1)
+        # Keras' own arithmetic, exact enough here: log p lies in [log eps, 0]
+        m = x.max(axis=-1, keepdims=True)
+        with np.errstate(under="ignore"):
+            return x - (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))
 
     def _value(self, y, p) -> float:
         return self._both(y, p)[0]
