@@ -111,9 +111,19 @@ class Loss:
         """The loss of probabilities ``y_pred = activation(z)`` and its gradient with respect to ``z``.
 
         ``activation`` is ``logits_activation`` (softmax over the last axis, or the
-        sigmoid); arguments as ``__call__``. The value is ``self(y_true, y_pred,
-        sample_weight)``; the gradient is the exact dloss/dz, which skips the
-        activation's Jacobian (for softmax, ``(p * sum(y) - y) / N``).
+        sigmoid); arguments as ``__call__``. The value equals ``self(y_true, y_pred,
+        sample_weight)`` up to rounding (softmax rows already sum to 1, so they are not
+        renormalized); the gradient is the exact dloss/dz, which skips the activation's
+        Jacobian (for softmax, ``(p * sum(y) - y) / N``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from dlcourse.losses import CategoricalCrossentropy
+        >>> p = np.array([[0.7, 0.2, 0.1]], dtype="float32")
+        >>> value, g = CategoricalCrossentropy().value_and_logits_gradient(np.array([[1.0, 0.0, 0.0]]), p)
+        >>> round(value, 4), [round(float(v), 2) for v in g[0]]   # -log 0.7 and p - y
+        (0.3567, [-0.3, 0.2, 0.1])
         """
         if self.logits_activation is None or self.from_logits:
             raise TypeError(f"{self._where()}: expected a cross-entropy of probabilities (from_logits=False) for "
