@@ -165,6 +165,26 @@ def test_early_stopping_on_val_loss_without_validation_data_raises_before_traini
              callbacks=[EarlyStopping()])
 
 
+BAD_EPOCH = st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True), st.text(max_size=3), st.booleans(),
+                     st.none())
+BAD_LOGS = st.one_of(st.lists(st.floats(), max_size=2), st.integers(), st.text(max_size=3),
+                     st.dictionaries(st.text(max_size=3), st.one_of(st.text(max_size=3), st.none(), st.booleans()),
+                                     min_size=1, max_size=2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(epoch=st.one_of(BAD_EPOCH, st.integers(0, 5)), logs=st.one_of(BAD_LOGS, st.just({"val_loss": 1.0})),
+       which=st.sampled_from(["History", "EarlyStopping"]))
+def test_callback_hooks_reject_bad_arguments_in_our_words(epoch, logs, which):
+    if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch >= 0 and logs == {"val_loss": 1.0}:
+        return  # both valid: nothing bad to try
+    TRIED["bad callback hook argument"] += 1
+    callback = History() if which == "History" else EarlyStopping()
+    callback.set_model(_softmax_model())
+    with pytest.raises((TypeError, ValueError), match=rf"^{which}.on_epoch_end: expected (epoch|logs) as "):
+        callback.on_epoch_end(epoch, logs)
+
+
 def test_every_property_tried_its_bad_inputs():
     """Runs after the properties above (one file, one worker): each tried at least 20 bad inputs."""
     ran = {name: count for name, count in TRIED.items()}
