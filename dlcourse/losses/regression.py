@@ -33,11 +33,11 @@ class MeanSquaredError(Loss):
 
     def _value(self, t, p) -> float:
         d = p - t
-        return float(np.mean(d * d))
+        return float(np.mean(d * d))  # L = (1/N) sum (y_hat - y)^2
 
     def _per_sample(self, t, p) -> np.ndarray:
         d = p - t
-        return np.mean(d * d, axis=-1)
+        return np.mean(d * d, axis=-1)  # one loss per sample, which sample_weight scales
 
     def _gradient(self, t, p) -> np.ndarray:
-        return (p - t) * np.asarray(2.0 / p.size, p.dtype)
+        return (p - t) * np.asarray(2.0 / p.size, p.dtype)  # dL/dy_hat = 2 (y_hat - y) / N
