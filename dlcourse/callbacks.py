@@ -205,8 +205,10 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         epoch = _check_index(epoch, "epoch", "ProgbarLogger.on_epoch_begin")
-        print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
-        self._bar = Progbar(self.params["steps"], self.params["verbose"])
+        verbose = self.params.get("verbose", 1)
+        if verbose:
+            print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
+        self._bar = Progbar(self.params["steps"], verbose)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar.dynamic:

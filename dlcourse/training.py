@@ -86,8 +86,9 @@ class RunningMetrics:
         self.correct, self.count = 0.0, 0
 
     def update(self, loss: float, y_true, y_pred) -> None:
-        self.loss_sum += loss * len(y_true)
-        self.seen += len(y_true)
+        m = len(y_true)
+        self.loss_sum += loss * m
+        self.seen += m
         if self.metric_fn is not None:
             matches = self.metric_fn(y_true, y_pred)  # 1.0 or 0.0 per prediction
             self.correct += np.count_nonzero(matches)
