@@ -29,8 +29,7 @@ in general). The loss object computes it (``loss.value_and_logits_gradient``) an
 backpropagation starts from the logits instead of pushing ``-y / p`` through the softmax
 Jacobian (the same for sigmoid with binary cross-entropy); see ``dlcourse.training``.
 
-Bad data never trains: every array is checked whole before the first update; a step whose
-loss or gradients are not finite stops ``fit`` (``TrainingDivergedError``), last finite weights kept.
+Bad data never trains (every array is checked whole first); a non-finite step raises ``TrainingDivergedError``.
 """
 from __future__ import annotations
 
@@ -265,8 +264,9 @@ class Sequential:
                 with np.errstate(over="ignore", invalid="ignore"):
                     for step, start in enumerate(range(0, len(x), batch_size)):
                         batch = slice(start, start + batch_size)
-                        y_pred, loss = self._train_step(xs[batch], ys[batch], None if ws is None else ws[batch])
-                        running.update(loss, ys[batch], y_pred)
+                        xb, yb, wb = xs[batch], ys[batch], None if ws is None else ws[batch]
+                        y_pred, loss = self._train_step(xb, yb, wb)
+                        running.update(loss, yb, y_pred)
                         callbacks.on_train_batch_end(step, running)
             except FloatingPointError as exc:
                 raise diverged(exc, self.optimizer, epoch, epochs, step, steps, where) from exc

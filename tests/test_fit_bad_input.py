@@ -190,3 +190,21 @@ def test_every_property_tried_its_bad_inputs():
     ran = {name: count for name, count in TRIED.items()}
     assert all(count >= 20 for count in ran.values()), ran
     print("bad inputs tried:", dict(sorted(ran.items())), "total", sum(ran.values()))
+
+
+def test_an_optimizer_refusing_a_non_finite_update_is_reported_as_divergence():
+    """The optimizers' contract: apply_gradients raises FloatingPointError and leaves every parameter untouched."""
+    class Refusing(SGD):
+        def apply_gradients(self, grads_and_params):
+            if self.iterations == 3:
+                raise FloatingPointError("Refusing.apply_gradients: the update would make kernel non-finite")
+            return super().apply_gradients(grads_and_params)
+
+    model = _softmax_model("sparse_categorical_crossentropy")
+    model.compile(Refusing(0.5), "sparse_categorical_crossentropy")
+    with pytest.raises(TrainingDivergedError, match=r"at epoch 1/2, step 4/5: Refusing.apply_gradients: the update "
+                                                    r"would make kernel non-finite\. .*iterations=3\); try a smaller "
+                                                    r"learning_rate, e\.g\. 0\.05") as info:
+        model.fit(X, LABELS, epochs=2, batch_size=8, verbose=0)
+    assert isinstance(info.value.__cause__, FloatingPointError)
+    assert model.optimizer.iterations == 3
