@@ -1,34 +1,69 @@
-"""Callbacks: code that ``Sequential.fit`` calls at the start and end of each epoch.
+"""Callbacks: code that ``Sequential.fit`` calls at the start and end of training, epochs and batches.
 
-Two callbacks matter in the course and both follow Keras 3 line by line:
+Three callbacks follow Keras 3 line by line:
 
 - ``History`` records the epoch logs (``loss``, ``accuracy``, ``val_loss``, ...);
   ``fit`` always attaches one and returns it, as Keras does.
+- ``ProgbarLogger`` prints the progress bar; ``fit`` attaches it when ``verbose`` is not 0.
 - ``EarlyStopping`` stops training when a monitored quantity has not improved for
   ``patience`` epochs and can put back the weights of the best epoch.
 
-A callback sees the model through ``self.model`` (set by ``fit`` before training)
-and may ask training to end by setting ``self.model.stop_training = True``.
+A callback sees the model through ``self.model`` (set by ``fit`` before training) and
+the run's settings through ``self.params`` (``epochs``, ``steps``, ``verbose``); it may
+ask training to end by setting ``self.model.stop_training = True``.
 """
 from __future__ import annotations
 
 import math
+import numbers
+import sys
+import time
 
-__all__ = ["Callback", "History", "EarlyStopping"]
+__all__ = ["Callback", "History", "ProgbarLogger", "EarlyStopping", "CallbackList", "Progbar"]
+
+
+def _check_index(value, name: str, where: str) -> int:
+    """An epoch or batch index: an int >= 0 (``TypeError`` for 1.5 or True, ``ValueError`` for -1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: expected {name} as an int >= 0, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{where}: expected {name} as an int >= 0, got {value!r}")
+    return int(value)
+
+
+def _check_logs(logs, where: str) -> dict:
+    """``None`` or a dict of metric name -> real number, as ``fit`` passes them."""
+    if logs is None:
+        return {}
+    if not isinstance(logs, dict):
+        raise TypeError(f"{where}: expected logs as a dict of metric name -> number, got {type(logs).__name__}")
+    for key, value in logs.items():
+        if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where}: expected logs as a dict of metric name -> number, got {key!r}: {value!r}")
+    return logs
 
 
 class Callback:
     """Base class: every hook does nothing, override the ones you need.
 
     ``logs`` is a dict of floats; at ``on_epoch_end`` it holds the epoch's
-    metrics under Keras' keys.
+    metrics under Keras' keys, at ``on_train_batch_end`` their running means.
     """
 
     def __init__(self):
         self.model = None
+        self.params: dict = {}
 
     def set_model(self, model) -> None:
+        if not (callable(getattr(model, "get_weights", None)) and hasattr(model, "stop_training")):
+            raise TypeError(f"{type(self).__name__}.set_model: expected a model with get_weights() and "
+                            f"stop_training, got {type(model).__name__}")
         self.model = model
+
+    def set_params(self, params) -> None:
+        if not isinstance(params, dict):
+            raise TypeError(f"{type(self).__name__}.set_params: expected a dict, got {type(params).__name__}")
+        self.params = params
 
     def on_train_begin(self, logs=None):
         pass
@@ -41,6 +76,50 @@ class Callback:
 
     def on_epoch_end(self, epoch, logs=None):
         pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
+class CallbackList:
+    """The callbacks of one ``fit``, called in order; batch hooks only on those that define them.
+
+    ``on_train_batch_end`` takes the epoch's running metrics (anything with a
+    ``result()`` dict) and builds the logs only when some callback listens.
+    """
+
+    def __init__(self, callbacks, model, params: dict):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self._batch_listeners = [cb for cb in self.callbacks
+                                 if type(cb).on_train_batch_end is not Callback.on_train_batch_end]
+
+    def on_train_begin(self):
+        for cb in self.callbacks:
+            cb.on_train_begin()
+
+    def on_train_end(self):
+        for cb in self.callbacks:
+            cb.on_train_end()
+
+    def on_epoch_begin(self, epoch: int):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_train_batch_end(self, batch: int, running_metrics):
+        if self._batch_listeners:
+            logs = running_metrics.result()
+            for cb in self._batch_listeners:
+                cb.on_train_batch_end(batch, logs)
 
 
 class History(Callback):
@@ -61,14 +140,15 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
-        self.params: dict = {}
 
     def on_train_begin(self, logs=None):
         self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
+        epoch = _check_index(epoch, "epoch", "History.on_epoch_end")
+        logs = _check_logs(logs, "History.on_epoch_end")
         self.epoch.append(epoch)
-        for key, value in (logs or {}).items():
+        for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
     def __repr__(self) -> str:
@@ -76,6 +156,67 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys=[{keys}])"
 
 
+class Progbar:
+    """A one-line text progress bar (``keras.utils.Progbar``, simplified).
+
+    In a terminal the bar is redrawn in place (at most 10 times a second). Elsewhere
+    (a notebook, a log file) only the finished line is printed, and no timings are
+    shown, so a notebook's stored output is the same on every run.
+    """
+
+    def __init__(self, steps: int, verbose: int = 1, width: int = 30):
+        self.steps, self.verbose, self.width = steps, verbose, width
+        self.dynamic = verbose == 1 and hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+        self._last = 0.0
+        self._drawn = 0
+
+    def update(self, step: int, logs: dict, final: bool = False) -> None:
+        if self.verbose == 0 or (not final and not self.dynamic):
+            return
+        if self.verbose == 2:
+            print(f"{self.steps}/{self.steps} - {self._format(logs)}", flush=True)
+            return
+        now = time.perf_counter()
+        if not final and now - self._last < 0.1:
+            return
+        self._last = now
+        done = self.width * step // self.steps
+        bar = "=" * done + (">" if done < self.width else "") + "." * max(self.width - done - 1, 0)
+        text = f"{step}/{self.steps} [{bar}] - {self._format(logs)}"
+        if self.dynamic:
+            pad = " " * max(self._drawn - len(text), 0)
+            self._drawn = len(text)
+            sys.stdout.write("\r" + text + pad + ("\n" if final else ""))
+        else:
+            sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    @staticmethod
+    def _format(logs: dict) -> str:
+        return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """Print ``Epoch i/n`` and a progress bar per epoch (Keras' ``ProgbarLogger``).
+
+    ``verbose`` comes from ``fit`` through ``params``: 1 draws the bar (redrawn while
+    the epoch runs only in a terminal), 2 prints one line per epoch.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epoch = _check_index(epoch, "epoch", "ProgbarLogger.on_epoch_begin")
+        verbose = self.params.get("verbose", 1)
+        if verbose:
+            print(f"Epoch {epoch + 1}/{self.params['epochs']}", flush=True)
+        self._bar = Progbar(self.params["steps"], verbose)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar.dynamic:
+            self._bar.update(_check_index(batch, "batch", "ProgbarLogger.on_train_batch_end") + 1,
+                             _check_logs(logs, "ProgbarLogger.on_train_batch_end"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._bar.update(self.params["steps"], _check_logs(logs, "ProgbarLogger.on_epoch_end"), final=True)
 class EarlyStopping(Callback):
     """Stop training when ``monitor`` stops improving (Keras' ``EarlyStopping``).
 
@@ -159,7 +300,10 @@ class EarlyStopping(Callback):
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        epoch = _check_index(epoch, "epoch", "EarlyStopping.on_epoch_end")
+        logs = _check_logs(logs, "EarlyStopping.on_epoch_end")
+        if self.restore_best_weights and self.model is None:
+            raise ValueError("EarlyStopping.on_epoch_end: expected a model (set_model) to take weights from, got None")
         if self.monitor not in logs:
             raise ValueError(
                 f"EarlyStopping: expected {self.monitor!r} in the epoch logs, got keys {sorted(logs)}"

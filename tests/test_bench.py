@@ -63,3 +63,28 @@ def test_report_formats_every_section():
     text = bench.format_report(fake)
     assert "ratio 0.050" in text and "ratio 2.57" in text and "0.010 s" in text
     assert text.count("PASS") == 4 and "MISS" not in text
+
+
+def test_bench_scale_tiny_counts_the_step_flops():
+    dims, batch, n = (12, 8, 6, 3), 16, 40
+    res = bench.bench_scale(n=n, dims=dims, batch_size=batch, epochs=2)
+    for key in ("dlcourse_fit_s", "keras_fit_s", "ratio", "flops", "dlcourse_gflops", "numpy_gflops", "fraction",
+                "pass", "steps"):
+        assert key in res, key
+    assert res["steps"] == 2 * 3  # ceil(40 / 16) batches per epoch
+    # per step: forward x @ W and kernel gradient x.T @ dz for every layer, input gradient dz @ W.T above the first
+    per_step = sum(2 * 2 * batch * a * b for a, b in zip(dims[:-1], dims[1:])) + 2 * batch * (8 * 6 + 6 * 3)
+    assert res["flops"] == res["steps"] * per_step
+    assert _finite_positive(res["dlcourse_fit_s"], res["keras_fit_s"], res["dlcourse_gflops"], res["numpy_gflops"])
+    assert res["dlcourse_gflops"] == pytest.approx(res["flops"] / res["dlcourse_fit_s"] / 1e9)
+    assert res["fraction"] == pytest.approx(res["dlcourse_gflops"] / res["numpy_gflops"])
+    assert res["pass"] == (res["fraction"] >= bench.TARGETS["scale_fraction"])
+
+
+def test_report_formats_the_scale_row():
+    fake = {"scale": {"dims": (784, 256, 256, 10), "batch_size": 128, "epochs": 3, "n": 8192, "flops": 29.6e9,
+                      "dlcourse_fit_s": 0.8, "keras_fit_s": 1.6, "ratio": 0.5, "dlcourse_gflops": 37.0,
+                      "numpy_gflops": 50.0, "fraction": 0.74, "pass": True}}
+    text = bench.format_report(fake)
+    assert "MLP 784-256-256-10" in text and "8,192 generated examples" in text and "29.6 GFLOP" in text
+    assert "reaches 0.74 of it" in text and text.count("PASS") == 1

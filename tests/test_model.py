@@ -11,9 +11,10 @@ import pytest
 
 from dlcourse.callbacks import Callback, EarlyStopping, History
 from dlcourse.gradcheck import check_model
-from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Softmax
+from dlcourse.layers import Dense, Dropout, Embedding, Flatten, Layer, Softmax
 from dlcourse.losses import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError, SparseCategoricalCrossentropy
-from dlcourse.model import Sequential, _logit_value_and_gradient, _weighted_logit_value_and_gradient
+from dlcourse.model import Sequential
+from dlcourse._data_checks import example_weights
 from dlcourse.optimizers import SGD, Adam
 
 
@@ -92,10 +93,9 @@ def test_logits_shortcut_equals_general_path():
     labels = rng.integers(0, 5, size=7)
     onehot = np.eye(5)[labels]
     soft = rng.dirichlet(np.ones(5), size=7) * 1.3  # targets whose rows sum to 1.3: gradient p * 1.3 - y
-    for loss, y, sparse in [(SparseCategoricalCrossentropy(), labels, True),
-                            (CategoricalCrossentropy(), onehot, False),
-                            (CategoricalCrossentropy(), soft, False)]:
-        value, g = _logit_value_and_gradient("softmax", y, p, sparse)
+    for loss, y in [(SparseCategoricalCrossentropy(), labels), (CategoricalCrossentropy(), onehot),
+                    (CategoricalCrossentropy(), soft)]:
+        value, g = loss.value_and_logits_gradient(y, p)
         assert value == pytest.approx(loss(y, p), rel=1e-12)
         np.testing.assert_allclose(g, softmax_backward(p, loss.gradient(y, p)), rtol=1e-10, atol=1e-15)
     # sigmoid + binary cross-entropy
@@ -104,22 +104,23 @@ def test_logits_shortcut_equals_general_path():
     zb = rng.normal(size=(6, 3))
     pb = sigmoid(zb)
     yb = rng.integers(0, 2, size=(6, 3)).astype(float)
-    value, g = _logit_value_and_gradient("sigmoid", yb, pb, False)
     bce = BinaryCrossentropy()
+    value, g = bce.value_and_logits_gradient(yb, pb)
     assert value == pytest.approx(bce(yb, pb), rel=1e-12)
     np.testing.assert_allclose(g, bce.gradient(yb, pb) * sigmoid_grad(zb), rtol=1e-9, atol=1e-15)
 
 
 @pytest.mark.parametrize("class_weight", [None, {0: 3.0, 5: 0.25}], ids=["unweighted", "class_weight"])
-def test_training_with_shortcut_equals_general_path(digits, monkeypatch, class_weight):
+def test_training_with_shortcut_equals_general_path(digits, class_weight):
     x, y = digits[0][:96].astype("float64"), digits[1][:96]
     runs = []
     for fused in (True, False):
         model = Sequential([Dense(64, 12, "relu", seed=3, dtype="float64"), Dense(12, 10, seed=4, dtype="float64"),
                             Softmax()])
+        loss = SparseCategoricalCrossentropy()
         if not fused:
-            monkeypatch.setattr(Sequential, "_fused_start", lambda self: None)
-        model.compile("sgd", "sparse_categorical_crossentropy")
+            loss.logits_activation = None  # no shortcut: loss.gradient goes through Softmax.backward
+        model.compile("sgd", loss)
         history = model.fit(x, y, epochs=3, batch_size=20, verbose=0, class_weight=class_weight)
         runs.append((history.history["loss"], model.get_weights()))
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
@@ -459,18 +460,17 @@ def test_weighted_logits_shortcut_equals_weighted_loss_through_the_activation():
     w = rng.uniform(0, 3, size=7)
     w[2] = 0.0
     soft = rng.dirichlet(np.ones(5), size=7) * 1.3
-    for loss, y, sparse in [(SparseCategoricalCrossentropy(), labels, True),
-                            (CategoricalCrossentropy(), np.eye(5)[labels], False),
-                            (CategoricalCrossentropy(), soft, False)]:
-        value, g = _weighted_logit_value_and_gradient("softmax", y, p, sparse, w)
+    for loss, y in [(SparseCategoricalCrossentropy(), labels), (CategoricalCrossentropy(), np.eye(5)[labels]),
+                    (CategoricalCrossentropy(), soft)]:
+        value, g = loss.value_and_logits_gradient(y, p, sample_weight=w)
         assert value == pytest.approx(loss(y, p, sample_weight=w), rel=1e-12)
         np.testing.assert_allclose(g, softmax_backward(p, loss.gradient(y, p, sample_weight=w)), rtol=1e-10, atol=1e-15)
         assert not g[2].any()
     zb = rng.normal(size=(7, 3))
     pb = sigmoid(zb)
     yb = rng.integers(0, 2, size=(7, 3)).astype(float)
-    value, g = _weighted_logit_value_and_gradient("sigmoid", yb, pb, False, w)
     bce = BinaryCrossentropy()
+    value, g = bce.value_and_logits_gradient(yb, pb, sample_weight=w)
     assert value == pytest.approx(bce(yb, pb, sample_weight=w), rel=1e-12)
     np.testing.assert_allclose(g, bce.gradient(yb, pb, sample_weight=w) * sigmoid_grad(zb), rtol=1e-9, atol=1e-15)
 
@@ -527,12 +527,84 @@ def test_class_weight_reads_classes_as_keras_does():
     model = _mlp("float64")
     out = np.zeros((1, 10))
     onehot = np.eye(10)[[3, 0, 3]]
-    np.testing.assert_array_equal(model._example_weights(onehot, out, {3: 2.5}, None, "fit"), [2.5, 1.0, 2.5])
+    np.testing.assert_array_equal(example_weights(onehot, out, {3: 2.5}, None, "fit"), [2.5, 1.0, 2.5])
     column = np.array([[0.0], [1.0], [0.9]])
-    np.testing.assert_array_equal(model._example_weights(column, np.zeros((1, 1)), {1: 4.0}, None, "fit"), [1.0, 4.0, 4.0])
+    np.testing.assert_array_equal(example_weights(column, np.zeros((1, 1)), {1: 4.0}, None, "fit"), [1.0, 4.0, 4.0])
     with pytest.raises(ValueError, match=r"expected class_weight keys in \[0, 2\)"):
-        model._example_weights(column, np.zeros((1, 1)), {2: 4.0}, None, "fit")
+        example_weights(column, np.zeros((1, 1)), {2: 4.0}, None, "fit")
     with pytest.raises(ValueError, match=r"expected class labels in \[0, 2\) for class_weight, got values in \[0, 3\]"):
-        model._example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
+        example_weights(np.array([[0.0], [3.0]]), np.zeros((1, 1)), {1: 4.0}, None, "fit")
     with pytest.raises(ValueError, match="expected class_weight with one class per example"):
-        model._example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
+        example_weights(np.zeros((2, 4), dtype=np.int64), np.zeros((1, 4, 10)), {1: 4.0}, None, "fit")
+
+
+# -- layers with non-trainable weights (BatchNormalization's contract) ------------------------
+class _Normalize(Layer):
+    """A stand-in with BatchNormalization's weight contract: gamma, beta trained; moving statistics not."""
+
+    def __init__(self, n):
+        super().__init__(name="normalize")
+        self.params = {"gamma": np.ones(n, "float32"), "beta": np.zeros(n, "float32")}
+        self.moving = [np.zeros(n, "float32"), np.ones(n, "float32")]
+        self.training_flags = []
+
+    @property
+    def non_trainable_weights(self):
+        return self.moving
+
+    def count_params(self):
+        return sum(w.size for w in [*self.params.values(), *self.moving])
+
+    def get_weights(self):
+        return [w.copy() for w in [*self.params.values(), *self.moving]]
+
+    def set_weights(self, weights):
+        for target, w in zip([*self.params.values(), *self.moving], weights):
+            target[...] = w
+
+    def forward(self, x, training=False):
+        self.training_flags.append(training)
+        self._cache = x
+        return x * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, grad_out):
+        x = self._require_cache()
+        self.grads = {"gamma": (grad_out * x).sum(0), "beta": grad_out.sum(0)}
+        return grad_out * self.params["gamma"]
+
+
+def test_summary_counts_non_trainable_weights_like_keras():
+    model = Sequential([Dense(4, 3, seed=0), _Normalize(3), Dense(3, 2, "softmax", seed=1)])
+    text = []
+    model.summary(print_fn=text.append)
+    total = 4 * 3 + 3 + 4 * 3 + 3 * 2 + 2
+    assert f"Total params: {total:,}" in text[0]
+    assert f"Trainable params: {total - 6:,}" in text[0] and "Non-trainable params: 6" in text[0]
+    model.layers[0].trainable = False
+    text.clear()
+    model.summary(print_fn=text.append)
+    assert f"Trainable params: {total - 6 - 15:,}" in text[0] and "Non-trainable params: 21" in text[0]
+
+
+def test_weights_include_moving_statistics_and_layers_see_the_training_flag():
+    model = Sequential([Dense(4, 3, seed=0), _Normalize(3), Dense(3, 2, "softmax", seed=1)])
+    weights = model.get_weights()
+    assert [w.shape for w in weights] == [(4, 3), (3,), (3,), (3,), (3,), (3,), (3, 2), (2,)]
+    new = [w + 0.5 for w in weights]
+    model.set_weights(new)
+    np.testing.assert_array_equal(model.layers[1].moving[1], new[5])
+    assert [(layer.name, key) for layer, key in model.trainable_params][2:4] == [("normalize", "gamma"),
+                                                                                ("normalize", "beta")]
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.zeros((6, 4), "float32"), np.zeros(6, np.int64)
+    flags = model.layers[1].training_flags
+    flags.clear()
+    model.fit(x, y, epochs=1, batch_size=3, verbose=0)
+    assert flags == [False, True, True]  # one dry run on two rows to check shapes, then the two steps
+    flags.clear()
+    model.evaluate(x, y, verbose=0)
+    model.predict(x)
+    assert not any(flags)
+    with pytest.raises(ValueError, match=r"Sequential.set_weights: array 5 \(normalize weight 3\): expected "
+                                         r"finite values in float32"):
+        model.set_weights([*new[:5], np.full(3, np.inf), *new[6:]])

@@ -1,0 +1,93 @@
+"""``dlcourse.bench``'s fourth row: a larger MLP, and how close dlcourse comes to NumPy's own matmul speed.
+
+An MLP 784-256-256-10 (Adam, batch 128, 3 epochs) on 8,192 generated float32 examples.
+Almost all of its arithmetic is matrix products, so NumPy's throughput on exactly those
+products, measured in the same run, is the limit for any NumPy implementation; the
+fraction of it that ``fit`` reaches says how much time goes to everything else.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["bench_scale"]
+
+
+def _step_matmuls(dims, batch_size: int) -> list[tuple[tuple, tuple]]:
+    """The matrix products of one training step, as (left shape, right shape) pairs.
+
+    Per Dense layer: forward ``x @ W``, backward ``x.T @ dz`` (the kernel gradient) and
+    ``dz @ W.T`` (the input gradient, which the first layer does not need).
+    """
+    pairs = []
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+        pairs += [((batch_size, n_in), (n_in, n_out)), ((n_in, batch_size), (batch_size, n_out))]
+        if i > 0:
+            pairs.append(((batch_size, n_out), (n_out, n_in)))
+    return pairs
+
+
+def _numpy_matmul_seconds(pairs, steps: int, rng) -> float:
+    """Median time of one step's matrix products in plain NumPy (float32), the limit for NumPy code."""
+    operands = [(rng.standard_normal(a).astype(np.float32), rng.standard_normal(b).astype(np.float32))
+                for a, b in pairs]
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        for a, b in operands:
+            a @ b
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def bench_scale(n: int = 8192, dims=(784, 256, 256, 10), batch_size: int = 128, epochs: int = 3) -> dict:
+    """Fit a larger MLP in dlcourse and Keras; dlcourse's GFLOP/s against NumPy's matmul GFLOP/s.
+
+    Returns
+    -------
+    dict with ``dlcourse_fit_s``, ``keras_fit_s``, ``ratio``, ``flops`` (matrix-product
+    FLOPs of the whole fit, 2 m k n per product), ``dlcourse_gflops``, ``numpy_gflops``,
+    ``fraction`` (their quotient), the settings and ``pass`` (fraction >= target).
+    """
+    from .layers import Dense
+    from .model import Sequential
+    from .tfsetup import load_tensorflow
+
+    tf, keras = load_tensorflow(seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, dims[0])).astype(np.float32)
+    y = (x @ rng.standard_normal((dims[0], dims[-1])).astype(np.float32)).argmax(1)  # a linear teacher's labels
+    steps = epochs * -(-n // batch_size)
+    pairs = _step_matmuls(dims, batch_size)
+    flops = steps * sum(2 * a[0] * a[1] * b[1] for a, b in pairs)
+
+    model = Sequential([Dense(a, b, "relu" if i < len(dims) - 2 else "softmax", seed=i)
+                        for i, (a, b) in enumerate(zip(dims[:-1], dims[1:]))])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    t0 = time.perf_counter()
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, seed=0, verbose=0)
+    d_time = time.perf_counter() - t0
+
+    kmodel = keras.Sequential([keras.Input((dims[0],))] + [
+        keras.layers.Dense(b, activation="relu" if i < len(dims) - 2 else "softmax")
+        for i, b in enumerate(dims[1:])])
+    kmodel.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    t0 = time.perf_counter()
+    kmodel.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
+    k_time = time.perf_counter() - t0
+    keras.backend.clear_session()
+
+    limit_step = _numpy_matmul_seconds(pairs, min(steps, 50), rng)
+    res = {"n": n, "dims": tuple(dims), "batch_size": batch_size, "epochs": epochs, "steps": steps, "flops": flops,
+           "dlcourse_fit_s": d_time, "keras_fit_s": k_time, "ratio": d_time / k_time,
+           "dlcourse_gflops": flops / d_time / 1e9, "numpy_gflops": flops / (steps * limit_step) / 1e9}
+    res["fraction"] = res["dlcourse_gflops"] / res["numpy_gflops"]
+    res["pass"] = res["fraction"] >= _target()
+    return res
+
+
+def _target() -> float:
+    from .bench import TARGETS
+
+    return TARGETS["scale_fraction"]
