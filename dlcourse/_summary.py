@@ -12,7 +12,7 @@ def inferred_input_shape(model):
     kind = type(first).__name__
     if kind == "Dense":
         return (first.n_in,)
-    if kind == "SimpleRNN":
+    if kind in ("SimpleRNN", "LSTM", "GRU"):
         return (None, first.n_in)
     if kind == "Embedding":
         return (None,)
