@@ -10,9 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "as_array", "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
+    "NonFiniteError", "as_array", "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
     "check_positive_float", "check_float_dtype", "check_l2_factor", "as_rng",
 ]
+
+
+class NonFiniteError(ValueError, FloatingPointError):
+    """An array holding NaN/inf where finite numbers are required.
+
+    A ``ValueError`` (bad input, for a caller who passed it) and a ``FloatingPointError``
+    (during training it means the run diverged, which is what ``Sequential.fit`` reports).
+    """
 
 
 def _describe(x) -> str:
@@ -62,7 +70,7 @@ def check_finite(x: np.ndarray, where: str) -> None:
         raise TypeError(f"{where}: expected a numeric array, got {_describe(x)}")
     if not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
-        raise ValueError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
+        raise NonFiniteError(f"{where}: expected finite values, got {bad} NaN/inf entries in an array of shape {x.shape}")
 
 
 def check_int_array(x, where: str, low: int | None = None, high: int | None = None) -> np.ndarray:

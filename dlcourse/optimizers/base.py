@@ -24,14 +24,14 @@ import math
 
 import numpy as np
 
-from .._checks import _describe, check_finite
+from .._checks import NonFiniteError, _describe, check_finite
 from ._validate import check_learning_rate, check_weight_decay
 from .schedules import LearningRateSchedule
 
 __all__ = ["Optimizer", "NonFiniteGradientError"]
 
 
-class NonFiniteGradientError(ValueError, FloatingPointError):
+class NonFiniteGradientError(NonFiniteError):
     """A gradient holding NaN/inf: bad input (a ``ValueError``), and usually the sign of a
     diverging run (a ``FloatingPointError``, which is what ``fit`` watches for)."""
 
