@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import types
 
 PACKAGE = "dlcourse"
@@ -34,10 +35,25 @@ def public_modules(package: str = PACKAGE) -> list[str]:
     return found
 
 
+def _data_names(module) -> list[str]:
+    """Names in ``__all__`` bound to plain values (constants, tables), not classes, functions or modules."""
+    return [name for name in getattr(module, "__all__", ()) if not callable(getattr(module, name))
+            and not isinstance(getattr(module, name), types.ModuleType)]
+
+
 def _section(dotted: str) -> str:
-    # The package itself documents only its docstring: its __all__ lists modules.
-    options = "" if dotted == PACKAGE else "   :members:\n   :undoc-members:\n"
-    return f"\n## `{dotted}`\n\n```{{eval-rst}}\n.. automodule:: {dotted}\n{options}```\n"
+    module = importlib.import_module(dotted)
+    lines = [f"\n## `{dotted}`\n", "```{eval-rst}", f".. automodule:: {dotted}"]
+    if dotted != PACKAGE:  # the package's own __all__ lists modules, each a section of its own
+        data = _data_names(module)
+        lines += ["   :members:", "   :undoc-members:"] + ([f"   :exclude-members: {', '.join(data)}"] if data else [])
+        # automodule skips a constant that has no ``#:`` comment, so each is listed on its own;
+        # a long table shows its name and type, not its repr.
+        for name in data:
+            lines += ["", f".. autodata:: {dotted}.{name}"]
+            if len(repr(getattr(module, name))) > 120:
+                lines.append("   :no-value:")
+    return "\n".join(lines + ["```\n"])
 
 
 def _append_reference(app, docname, source):
@@ -51,6 +67,14 @@ def _append_reference(app, docname, source):
     source[0] += "".join(_section(dotted) for dotted in modules)
 
 
+def _drop_type_docstring(app, what, name, obj, options, lines):
+    # autodoc gives a constant with no ``#:`` comment the docstring of its type (dict's,
+    # tuple's, float's): that text describes Python, not the constant.
+    if what == "data" and "\n".join(lines).strip() == inspect.cleandoc(type(obj).__doc__ or ""):
+        lines.clear()
+
+
 def setup(app):
     app.connect("source-read", _append_reference)
+    app.connect("autodoc-process-docstring", _drop_type_docstring)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
