@@ -2,7 +2,8 @@
 # from a fresh machine: a virtualenv with the pinned requirements, dlcourse installed
 # editable, and (for the browser test) Debian's Chromium.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Any Python 3.11-3.13 (pyproject's requires-python); the build machine and CI use 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -36,15 +37,16 @@ chromium:
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
 
-# Everything: unit and parity tests, strict nbval over every notebook, and the browser
-# test over every page of the built site. `--dist loadfile` keeps each notebook on one
-# worker (plain -n would split a notebook's cells across workers).
+# Everything: unit and parity tests, the docstring examples of dlcourse as doctests,
+# strict nbval over every notebook, and the browser test over every page of the built
+# site. `--dist loadfile` keeps each notebook on one worker (plain -n would split a
+# notebook's cells across workers).
 test: $(STAMP) chromium book
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
-	  --nbval-sanitize-with nbval_sanitize.cfg tests book
+	  --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests book dlcourse
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules tests dlcourse
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
