@@ -329,6 +329,18 @@ def format_report(results: dict) -> str:
 
 
 def main(argv=None) -> int:
+    """The command line ``python -m dlcourse.bench``: run the benchmarks and print the report.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        ``--repeats N``, ``--quick``, ``--only NAME`` (repeatable), ``--json PATH``; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     parser = argparse.ArgumentParser(prog="python -m dlcourse.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the MLP fit and import timing (default 3)")
     parser.add_argument("--quick", action="store_true", help="a fast smoke run; figures are not representative")

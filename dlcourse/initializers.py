@@ -197,7 +197,19 @@ def random_normal(shape, seed=None, dtype=np.float32, mean=0.0, stddev=0.05) -> 
 
 
 def zeros(shape, dtype=np.float32, seed=None) -> np.ndarray:
-    """All zeros (biases); ``seed`` is accepted and ignored, for the common calling convention."""
+    """All zeros, Keras' ``initializers.Zeros`` (the default bias initializer).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    dtype : floating dtype, default float32
+    seed : ignored
+        Accepted so that every initializer is called the same way.
+
+    Returns
+    -------
+    ndarray of ``shape``, all zeros
+    """
     return np.zeros(_check_shape(shape, "zeros", check_float_dtype(dtype, "zeros")), dtype=dtype)
 
 

@@ -17,7 +17,7 @@ for one sigmoid output are float32 of shape ``(n, 1)``.
 from __future__ import annotations
 
 from .datasets import load_diabetes, load_digits
-from .download import DownloadError, download, sha256_of
+from .download import ChecksumMismatchError, DownloadError, download, sha256_of
 from .idx import read_idx
 from .preprocessing import Standardizer, minibatches, one_hot, train_test_split
 from .synthetic import make_moons, make_sequence_task, make_spirals, make_xor
@@ -26,5 +26,5 @@ __all__ = [
     "load_digits", "load_diabetes",
     "make_xor", "make_spirals", "make_moons", "make_sequence_task",
     "train_test_split", "Standardizer", "one_hot", "minibatches",
-    "read_idx", "download", "sha256_of", "DownloadError",
+    "read_idx", "download", "sha256_of", "DownloadError", "ChecksumMismatchError",
 ]

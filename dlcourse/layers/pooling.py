@@ -91,6 +91,8 @@ class MaxPool2D(_Pool2D):
     dtype : accepted for a uniform constructor; the output keeps the input's float dtype
     name : str, optional
 
+    Shapes
+    ------
     Input ``(batch, H, W, C)`` -> output ``(batch, H_out, W_out, C)``, in the input's float dtype.
     """
 
