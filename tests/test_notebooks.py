@@ -168,5 +168,5 @@ def test_every_part_has_three_executed_collapsed_solutions(part):
     for path in sorted(part.glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         solutions += sum(1 for c in _code_cells(nb)
-                         if "hide-input" in c.get("metadata", {}).get("tags", []) and c.get("execution_count"))
-    assert solutions >= 3, f"{part.name}: {solutions} executed solution cells tagged hide-input, expected >= 3"
+                         if "hide-cell" in c.get("metadata", {}).get("tags", []) and c.get("execution_count"))
+    assert solutions >= 3, f"{part.name}: {solutions} executed solution cells tagged hide-cell, expected >= 3"

@@ -103,6 +103,31 @@ def _visit(browser, url: str):
     return page, problems
 
 
+def _solutions(page):
+    """For every solution cell (tagged hide-cell): is it collapsed, and is its code and output visible?"""
+    return page.evaluate("""() => [...document.querySelectorAll('.tag_hide-cell')].map(cell => {
+        const details = cell.querySelector('details');
+        const shown = sel => [...cell.querySelectorAll(sel)].some(e => e.offsetParent !== null);
+        return {inside: !!details && [...cell.querySelectorAll('.cell_input, .cell_output')]
+                            .every(e => details.contains(e)),
+                open: !!details && details.open, outputs: cell.querySelectorAll('.cell_output').length,
+                input_shown: shown('.cell_input'), output_shown: shown('.cell_output')};
+    })""")
+
+
+def _check_solutions_collapsed(page, rel):
+    """A solution's code *and* output stay hidden until the reader opens it, then both show."""
+    before = _solutions(page)
+    for i, s in enumerate(before):
+        assert s["inside"], f"{rel}: solution {i} has code or output outside its collapsible block"
+        assert not (s["open"] or s["input_shown"] or s["output_shown"]), f"{rel}: solution {i} is shown before opening"
+    if before:
+        page.locator(".tag_hide-cell details > summary").first.click()
+        first = _solutions(page)[0]
+        assert first["open"] and first["input_shown"], f"{rel}: opening the first solution does not show its code"
+        assert first["output_shown"] or not first["outputs"], f"{rel}: opening the first solution does not show its output"
+
+
 @pytest.mark.parametrize("rel", PAGES)
 def test_page(site, browser, rel):
     page, problems = _visit(browser, site + rel)
@@ -153,8 +178,7 @@ def test_page(site, browser, rel):
             assert page.locator("button.copybtn").count() > 0, f"{rel}: code without copy buttons"
         players = page.locator("div.animation").count()
         assert players == len(ANIMATIONS.get(rel, [])), f"{rel}: {players} animations, expected {ANIMATIONS.get(rel, [])}"
-        opened = page.evaluate("() => [...document.querySelectorAll('.tag_hide-input details')].filter(d => d.open).length")
-        assert opened == 0, f"{rel}: {opened} hidden solutions are shown expanded"
+        _check_solutions_collapsed(page, rel)
 
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
