@@ -27,7 +27,7 @@ One shortcut, exact and worth learning: when the last step is a softmax and the 
 is a cross-entropy, dloss/dlogits simplifies to ``(p - y) / batch`` (``p * sum(y) - y``
 in general). The loss object computes it (``loss.value_and_logits_gradient``) and
 backpropagation starts from the logits instead of pushing ``-y / p`` through the softmax
-Jacobian (the same for sigmoid with binary cross-entropy); see ``dlcourse.training``.
+Jacobian (the same for sigmoid with binary cross-entropy); see ``dlcourse._training``.
 
 Bad data never trains (every array is checked whole first); a non-finite step raises ``TrainingDivergedError``.
 """
@@ -44,7 +44,7 @@ from ._data_checks import (as_input_array, check_batch_size, check_dataset, chec
                            positive_int)
 from ._summary import inferred_input_shape, summary_text
 from .callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
-from .training import RunningMetrics, TrainingDivergedError, adds_penalty, backward_path, diverged, is_layer
+from ._training import RunningMetrics, TrainingDivergedError, adds_penalty, backward_path, diverged, is_layer
 
 __all__ = ["Sequential", "TrainingDivergedError"]
 

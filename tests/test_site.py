@@ -107,7 +107,8 @@ def _solutions(page):
     """For every solution cell (tagged hide-cell): is it collapsed, and is its code and output visible?"""
     return page.evaluate("""() => [...document.querySelectorAll('.tag_hide-cell')].map(cell => {
         const details = cell.querySelector('details');
-        const shown = sel => [...cell.querySelectorAll(sel)].some(e => e.offsetParent !== null);
+        // checkVisibility: a closed <details> keeps its content laid out (content-visibility: hidden)
+        const shown = sel => [...cell.querySelectorAll(sel)].some(e => e.checkVisibility());
         return {inside: !!details && [...cell.querySelectorAll('.cell_input, .cell_output')]
                             .every(e => details.contains(e)),
                 open: !!details && details.open, outputs: cell.querySelectorAll('.cell_output').length,

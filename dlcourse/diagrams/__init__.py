@@ -13,7 +13,7 @@ of :func:`draw_conv` holds ``Conv2D.forward`` at that position.
 - ``embedding``  :func:`draw_embedding_lookup`
 - ``parallel``   :func:`draw_data_parallel`
 - ``splits``     :func:`draw_splits`, :func:`draw_kfold`
-- ``animation``  :func:`conv_animation`, :func:`descent_animation`, :class:`JSAnimation`
+- ``animation``  :func:`conv_animation`, :func:`descent_animation`, :func:`to_offline_html`, :class:`JSAnimation`
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ _WHERE = {
     "draw_embedding_lookup": "embedding", "draw_data_parallel": "parallel",
     "draw_splits": "splits", "draw_kfold": "splits",
     "conv_animation": "animation", "descent_animation": "animation", "JSAnimation": "animation",
+    "to_offline_html": "animation",
     "find": "_style", "texts": "_style",
 }
 
