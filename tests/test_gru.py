@@ -181,13 +181,13 @@ def test_set_weights_is_atomic():
     layer = GRU(3, 2, seed=0)
     before = layer.get_weights()
     bad_last = [np.ones((3, 6)), np.ones((2, 6)), np.full((2, 6), np.nan)]
-    with pytest.raises(ValueError, match=r"GRU.set_weights \(bias\): expected finite values"):
+    with pytest.raises(ValueError, match=r"GRU.set_weights: expected bias with finite values"):
         layer.set_weights(bad_last)
     with pytest.raises(ValueError, match=r"GRU.set_weights: expected bias of shape \(2, 6\), got \(6,\)"):
         layer.set_weights([np.ones((3, 6)), np.ones((2, 6)), np.ones(6)])  # reset_after=False's layout
     with pytest.raises(ValueError, match=r"GRU.set_weights: expected 3 arrays \(kernel, recurrent_kernel, bias\), got 2"):
         layer.set_weights(before[:2])
-    with pytest.raises(TypeError, match=r"GRU.set_weights \(kernel\): expected a real-valued numeric array"):
+    with pytest.raises(TypeError, match=r"GRU.set_weights: expected kernel as a real-valued numeric array"):
         layer.set_weights([np.full((3, 6), "a"), before[1], before[2]])
     assert all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), before))
 

@@ -139,12 +139,17 @@ class Layer:
         return 0.0
 
     def count_params(self) -> int:
-        return int(sum(p.size for p in self.params.values()))
+        return int(sum(w.size for w in self._weights().values()))
 
     # -- weights in Keras' order -------------------------------------------
+    def _weights(self) -> dict[str, np.ndarray]:
+        """Every weight array by name, in Keras' order: the parameters, and any state Keras also
+        counts as a weight (BatchNormalization's moving statistics)."""
+        return self.params
+
     def get_weights(self) -> list[np.ndarray]:
-        """Copies of the parameters, in Keras' order and shapes."""
-        return [p.copy() for p in self.params.values()]
+        """Copies of the weights, in Keras' order and shapes."""
+        return [w.copy() for w in self._weights().values()]
 
     def set_weights(self, weights) -> None:
         """Copy ``weights`` (Keras' order and shapes) into the parameters, in place, all or nothing.
@@ -154,12 +159,13 @@ class Layer:
         then is any parameter overwritten.
         """
         where = f"{type(self).__name__}.set_weights"
+        targets = self._weights()
         if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)):
-            raise TypeError(f"{where}: expected a list of arrays ({', '.join(self.params)}), got {_describe(weights)}")
-        if len(weights) != len(self.params):
-            raise ValueError(f"{where}: expected {len(self.params)} arrays ({', '.join(self.params)}), got {len(weights)}")
-        checked = [self._check_weight(key, p, w, where) for (key, p), w in zip(self.params.items(), weights)]
-        for p, w in zip(self.params.values(), checked):
+            raise TypeError(f"{where}: expected a list of arrays ({', '.join(targets)}), got {_describe(weights)}")
+        if len(weights) != len(targets):
+            raise ValueError(f"{where}: expected {len(targets)} arrays ({', '.join(targets)}), got {len(weights)}")
+        checked = [self._check_weight(key, p, w, where) for (key, p), w in zip(targets.items(), weights)]
+        for p, w in zip(targets.values(), checked):
             p[...] = w
 
     @staticmethod

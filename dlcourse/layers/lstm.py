@@ -16,19 +16,19 @@ near 1 carries the gradient across many steps: that is why ``unit_forget_bias=Tr
 starts the forget-gate bias at 1 (Jozefowicz et al. 2015), as Keras does.
 
 This module also holds what LSTM and GRU share (``GatedRecurrent``: argument checks,
-input checks, output shapes) and two helpers BatchNormalization uses too: ``check_flag``
-and ``assign_weights`` (an all-or-nothing ``set_weights``).
+input checks, output shapes) and ``check_flag``, which BatchNormalization uses too. Weights
+are set all or nothing by ``Layer.set_weights``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import initializers
-from .._checks import as_float_array, as_rng, check_finite, check_ndim, check_positive_int
+from .._checks import as_rng, check_ndim, check_positive_int
 from ..activations import sigmoid
 from .base import Layer
 
-__all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward", "GatedRecurrent", "assign_weights", "check_flag"]
+__all__ = ["LSTM", "lstm_step_forward", "lstm_step_backward", "GatedRecurrent", "check_flag"]
 
 
 def check_flag(value, where: str, name: str) -> bool:
@@ -38,28 +38,8 @@ def check_flag(value, where: str, name: str) -> bool:
     return bool(value)
 
 
-def assign_weights(where: str, targets: dict, weights) -> None:
-    """Copy ``weights`` into the arrays of ``targets`` (name -> array), all or nothing.
-
-    Every array is checked first (count, shape, real numeric, finite after the cast to the
-    target's dtype), so a bad last array leaves every weight as it was.
-    """
-    weights = list(weights)
-    if len(weights) != len(targets):
-        raise ValueError(f"{where}: expected {len(targets)} arrays ({', '.join(targets)}), got {len(weights)}")
-    checked = []
-    for (key, p), w in zip(targets.items(), weights):
-        w = as_float_array(w, f"{where} ({key})", dtype=p.dtype)
-        if w.shape != p.shape:
-            raise ValueError(f"{where}: expected {key} of shape {p.shape}, got {w.shape}")
-        check_finite(w, f"{where} ({key})")
-        checked.append(w)
-    for p, w in zip(targets.values(), checked):
-        p[...] = w
-
-
 class GatedRecurrent(Layer):
-    """What LSTM and GRU share: sequence input checks, output shapes, atomic ``set_weights``.
+    """What LSTM and GRU share: sequence input checks and output shapes.
 
     Subclasses set ``self.params`` and implement ``forward``/``backward``.
     """
@@ -87,14 +67,13 @@ class GatedRecurrent(Layer):
     def check_input(self, x) -> np.ndarray:
         """Return ``x`` as a finite ``(batch, time, n_in)`` array in the layer's dtype, or raise."""
         where = f"{type(self).__name__}.forward"
-        x = as_float_array(x, where, dtype=self.dtype)
+        x = super().check_input(x)  # a finite float array in the layer's dtype
         check_ndim(x, 3, where, "(batch, time, features)")
         if x.shape[-1] != self.n_in:
             raise ValueError(f"{where}: expected {self.n_in} features per time step (n_in), "
                              f"got shape {x.shape} with {x.shape[-1]}")
         if x.shape[1] == 0:
             raise ValueError(f"{where}: expected at least one time step, got shape {x.shape}")
-        check_finite(x, where)
         return x
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -113,18 +92,12 @@ class GatedRecurrent(Layer):
         """
         batch, steps, _ = x.shape
         shape = (batch, steps, self.units) if self.return_sequences else (batch, self.units)
-        where = f"{type(self).__name__}.backward"
-        g = as_float_array(self._check_grad_out(grad_out, shape), where, dtype=self.dtype)
-        check_finite(g, where)
+        g = self._check_grad_out(grad_out, shape, self.dtype)
         if self.return_sequences:
             return g
         per_step = np.zeros((batch, steps, self.units), dtype=self.dtype)
         per_step[:, -1] = g
         return per_step
-
-    def set_weights(self, weights) -> None:
-        """Copy ``weights`` (Keras' order and shapes) into the parameters; all or nothing."""
-        assign_weights(f"{type(self).__name__}.set_weights", self.params, weights)
 
 
 def lstm_step_forward(zx, h_prev, c_prev, U):

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, check_finite, check_positive_int
+from .._checks import check_positive_int
 from .base import Layer
-from .lstm import assign_weights, check_flag
+from .lstm import check_flag
 
 __all__ = ["BatchNormalization"]
 
@@ -113,20 +113,10 @@ class BatchNormalization(Layer):
         """``[moving_mean, moving_variance]``, the arrays themselves (Keras' non-trainable weights)."""
         return [self.moving_mean, self.moving_variance]
 
-    def _all_weights(self) -> dict:
+    def _weights(self) -> dict:
+        """``gamma, beta, moving_mean, moving_variance`` (Keras' order): what get_weights, set_weights
+        (all or nothing) and count_params see."""
         return {**self.params, "moving_mean": self.moving_mean, "moving_variance": self.moving_variance}
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of ``gamma, beta, moving_mean, moving_variance`` (Keras' order)."""
-        return [w.copy() for w in self._all_weights().values()]
-
-    def set_weights(self, weights) -> None:
-        """Copy ``gamma, beta, moving_mean, moving_variance`` into the layer; all or nothing."""
-        assign_weights("BatchNormalization.set_weights", self._all_weights(), weights)
-
-    def count_params(self) -> int:
-        """Trainable and moving statistics together, as Keras' ``count_params``."""
-        return int(sum(w.size for w in self._all_weights().values()))
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         """The output has the input's shape; the feature axis must hold ``n_features``."""
@@ -141,7 +131,7 @@ class BatchNormalization(Layer):
     def check_input(self, x) -> np.ndarray:
         """Return ``x`` as a finite array in the layer's dtype with ``n_features`` on ``axis``, or raise."""
         where = "BatchNormalization.forward"
-        x = as_float_array(x, where, dtype=self.dtype)
+        x = super().check_input(x)  # a finite float array in the layer's dtype
         if x.ndim < 2:
             raise ValueError(f"{where}: expected an array of at least 2-D (batch, ..., features), got shape {x.shape}")
         if not -x.ndim <= self.axis < x.ndim or self.axis in (0, -x.ndim):
@@ -152,7 +142,6 @@ class BatchNormalization(Layer):
                              f"got shape {x.shape}")
         if x.shape[0] == 0:
             raise ValueError(f"{where}: expected at least one example, got shape {x.shape}")
-        check_finite(x, where)
         return x
 
     def forward(self, x, training: bool = False) -> np.ndarray:
@@ -204,10 +193,7 @@ class BatchNormalization(Layer):
 
     def _grad_features_last(self, grad_out, x_hat) -> np.ndarray:
         """Check ``grad_out`` (the last output's shape, real, finite) and move its features last, like ``x_hat``."""
-        where = "BatchNormalization.backward"
-        g = self._check_grad_out(grad_out, np.moveaxis(x_hat, -1, self.axis).shape)
-        g = as_float_array(g, where, dtype=self.dtype)
-        check_finite(g, where)
+        g = self._check_grad_out(grad_out, np.moveaxis(x_hat, -1, self.axis).shape, self.dtype)
         return np.moveaxis(g, self.axis, -1)
 
     def __repr__(self) -> str:
