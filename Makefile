@@ -11,7 +11,7 @@ JOBS ?= 2
 NBEXEC = $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
   --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False
 
-.PHONY: all install chromium book test unit notebooks execute execute-all bench lab clean
+.PHONY: all install chromium book translations test unit notebooks execute execute-all bench lab clean
 
 all: test
 
@@ -34,8 +34,23 @@ chromium:
 
 # Builds from the outputs stored in the notebooks (execution is off): the site shows
 # exactly what `make test` verified. Sphinx's environment cache makes a rebuild fast.
+# Both editions: English in _build/html, Chinese (from locale/zh_CN) in _build/html/zh_CN,
+# plus the translation templates (_build/catalogs) that tests/test_translation.py checks.
+ZH := _build/zh_CN
+CATALOGS := _build/catalogs
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(CATALOGS) -W --keep-going
+	mkdir -p $(ZH)
+	$(BIN)/python book/_ext/edition_config.py zh_CN > $(ZH)/_config.yml
+	$(BIN)/jupyter-book build . --config $(ZH)/_config.yml --path-output $(ZH) -W --keep-going
+	rm -rf _build/html/zh_CN && cp -r $(ZH)/_build/html _build/html/zh_CN
+
+# After editing English text: refresh the Chinese catalogs (new strings appear empty,
+# changed ones fuzzy), translate them in locale/zh_CN/LC_MESSAGES, then `make book`.
+translations: $(STAMP)
+	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(CATALOGS) -W --keep-going
+	$(BIN)/sphinx-intl update -p $(CATALOGS)/_build/gettext -d locale -l zh_CN
 
 # Everything: unit and parity tests, the docstring examples of dlcourse as doctests,
 # strict nbval over every notebook, and the browser test over every page of the built

@@ -3,9 +3,9 @@
 Learners run the notebooks on their own laptops: Linux x86-64 and aarch64, Apple
 silicon Macs, Windows x86-64, with Python 3.11, 3.12 or 3.13. For each of those targets
 ``uv pip compile`` resolves ``requirements.txt`` from the package index's metadata
-(``--only-binary :all:``: each pin must have a wheel for that target; nothing is
-installed) and the result must be exactly the pins whose environment markers apply
-there: no missing wheel, no unpinned package slipping in. ``pyproject.toml`` is
+(``--only-binary :all:``: each pin must have a wheel for that target, except the
+pure-Python ``SOURCE_ONLY`` packages; nothing is installed) and the result must be
+exactly the pins whose environment markers apply there: no missing wheel, no unpinned package slipping in. ``pyproject.toml`` is
 resolved the same way, so ``pip install .`` and ``pip install ".[tensorflow]"`` work
 on each target too. uv reads the same indexes as pip on this machine (``pip config
 list``), so the test sees what ``pip install`` sees.
@@ -42,6 +42,9 @@ TENSORFLOW = {"tensorflow", "tensorflow-cpu"}
 PYPROJECT = ROOT / "pyproject.toml"
 INTEL_MAC = "x86_64-apple-darwin"
 TF_EXTRA = ("--extra", "tensorflow")
+# Published as a source distribution only; it is pure Python, so pip builds it on every target.
+# Chinese search in the site's Chinese edition needs it (Sphinx's zh search imports it).
+SOURCE_ONLY = ("jieba",)
 # Every resolve the tests below look at: (source, uv triple, Python, extra options).
 RESOLVES = [
     *((REQUIREMENTS, triple, python, ()) for triple, _ in PLATFORMS.values() for python in PYTHONS),
@@ -77,7 +80,8 @@ def compile_requirements(source: pathlib.Path, triple: str, python: str, *extra:
 
     options, env = _pip_index_options()
     command = [find_uv_bin(), "pip", "compile", str(source), "--python-platform", triple, "--python-version", python,
-               "--only-binary", ":all:", "--no-config", "--no-header", "--no-annotate", "--quiet", *options, *extra]
+               "--only-binary", ":all:", *(f"--no-binary={name}" for name in SOURCE_ONLY),
+               "--no-config", "--no-header", "--no-annotate", "--quiet", *options, *extra]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, **env})
 
 

@@ -7,6 +7,10 @@ sections). A module is public when its name is in ``dlcourse.__all__`` (or, for 
 module inside a subpackage such as ``optimizers.schedules``, in that package's
 ``__all__``) and it exists. A new module or a new name in an ``__all__`` therefore
 appears in the reference with no edit to the appendix.
+
+The docstrings are part of the code, and translated editions leave code as it is: their
+paragraphs are kept out of the translation catalogs (the page's own text is translated),
+so a translated edition shows the same reference that ``help()`` shows.
 """
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ import importlib
 import importlib.util
 import inspect
 import types
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
 
 PACKAGE = "dlcourse"
 DOCNAME = "book/appendices/api"
@@ -74,7 +81,19 @@ def _drop_type_docstring(app, what, name, obj, options, lines):
         lines.clear()
 
 
+class KeepDocstringsUntranslated(SphinxTransform):
+    """Mark the text autodoc took from docstrings as not translatable."""
+
+    default_priority = 10  # before Sphinx's Locale transform (20) replaces translatable text
+
+    def apply(self, **kwargs):
+        for node in self.document.findall(nodes.TextElement):
+            if ":docstring of " in (node.source or ""):
+                node["translatable"] = False
+
+
 def setup(app):
+    app.add_transform(KeepDocstringsUntranslated)
     app.connect("source-read", _append_reference)
     app.connect("autodoc-process-docstring", _drop_type_docstring)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
