@@ -8,6 +8,11 @@ MathJax, every internal link and anchor resolving, a title and the theme's navig
 JavaScript animation (the players of ``dlcourse.diagrams.animation``) shows its first frame,
 labels its buttons without an icon font, and moves to other frames when Play is pressed.
 A full-page screenshot of each page lands in ``_build/screenshots/`` for review.
+
+The Chinese edition (``_build/html/zh_CN/``, built from the same sources through the
+``locale/zh_CN`` catalogs) gets every one of these checks too, and more: its pages are
+in Chinese, every page of both editions links to the same page in the other, and Chinese
+search (jieba) finds Chinese terms.
 """
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import http.server
 import pathlib
 import re
 import subprocess
-import sys
 import threading
 import urllib.parse
 
@@ -33,6 +37,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 THEME_FIRST_VISIT = "Got invalid theme mode"
 
 PAGES = sorted(str(p.relative_to(ROOT).with_suffix(".html")) for p in toc_documents())
+# Each edition's folder under the site, the language its <html lang> declares, and how it says "Learning objectives".
+EDITIONS = {"en": ("", "en", "Learning objectives"), "zh_CN": ("zh_CN/", "zh-CN", "学习目标")}
+EDITION_PAGES = [(edition, rel) for edition in EDITIONS for rel in PAGES]
+CJK = re.compile(r"[\u4e00-\u9fff]")
 # The JavaScript animations (dlcourse.diagrams.animation) on each page, by player name.
 ANIMATIONS = {
     "book/part3_algorithms/03_gradient_descent_learning_rate.html": ["lr_paths"],
@@ -46,15 +54,15 @@ def _site_is_stale() -> bool:
     if not index.exists():
         return True
     built = index.stat().st_mtime
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.joinpath("book").rglob("*.*")]
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.joinpath("book").rglob("*.*"),
+               *ROOT.joinpath("locale").rglob("*.po")]
     return any(p.stat().st_mtime > built for p in sources if "_build" not in p.parts)
 
 
 @pytest.fixture(scope="module")
 def site():
-    if _site_is_stale():
-        subprocess.run([str(pathlib.Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "-W", "--keep-going"],
-                       check=True, capture_output=True, timeout=900)
+    if _site_is_stale() or not (HTML / "zh_CN" / "index.html").exists():
+        subprocess.run(["make", "book"], cwd=ROOT, check=True, capture_output=True, timeout=1800)
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -129,16 +137,24 @@ def _check_solutions_collapsed(page, rel):
         assert first["output_shown"] or not first["outputs"], f"{rel}: opening the first solution does not show its output"
 
 
-@pytest.mark.parametrize("rel", PAGES)
-def test_page(site, browser, rel):
+@pytest.mark.parametrize("edition,page_rel", EDITION_PAGES, ids=[f"{e}:{r}" for e, r in EDITION_PAGES])
+def test_page(site, browser, edition, page_rel):
+    folder, lang, objectives = EDITIONS[edition]
+    rel = folder + page_rel
     page, problems = _visit(browser, site + rel)
     try:
+        assert page.evaluate("() => document.documentElement.lang") == lang, f"{rel}: <html lang> is not {lang}"
+        switch = page.locator("nav.language-switch a")
+        assert switch.count() == 1, f"{rel}: no language switch"
+        other = next(f for e, (f, _, _) in EDITIONS.items() if e != edition)
+        assert urllib.parse.urljoin(site + rel, switch.get_attribute("href")) == site + other + page_rel, (
+            f"{rel}: the language switch does not lead to the same page in the other edition")
         title = page.title()
         assert title and "<no title>" not in title, f"{rel}: page has no title"
         assert page.locator("nav.bd-docs-nav, #bd-docs-nav").count() > 0, f"{rel}: the theme's navigation is missing"
         assert page.locator("link[rel='icon']").count() > 0, f"{rel}: no favicon"
         assert page.locator("img.logo__image").count() > 0, f"{rel}: no course logo"
-        if rel != PAGES[0]:
+        if page_rel != PAGES[0]:
             assert page.locator(".prev-next-area a").count() > 0, f"{rel}: no previous/next navigation"
 
         broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
@@ -172,8 +188,16 @@ def test_page(site, browser, rel):
             if parts.fragment and target.suffix == ".html":
                 assert parts.fragment in _ids_in(target), f"{rel}: link to a missing anchor {href}"
 
-        if rel in PART_PAGES:
-            assert page.get_by_text("Learning objectives").count() > 0, f"{rel}: no learning objectives"
+        if edition != "en":
+            prose = page.evaluate("""() => { const main = document.querySelector('main').cloneNode(true);
+                main.querySelectorAll('pre, code, script, mjx-container, .cell_output, .highlight, nav, .citation, dl.py')
+                    .forEach(e => e.remove());
+                return main.textContent; }""")
+            letters = len(re.findall(r"[A-Za-z]", prose))
+            assert len(CJK.findall(prose)) >= 0.5 * letters, (
+                f"{rel}: the prose is mostly English ({len(CJK.findall(prose))} Chinese characters, {letters} Latin letters)")
+        if page_rel in PART_PAGES:
+            assert page.get_by_text(objectives).count() > 0, f"{rel}: no learning objectives"
             assert page.locator(".dropdown-download-buttons a[href$='.ipynb']").count() > 0, f"{rel}: no .ipynb download"
         if page.locator("div.highlight pre").count():
             assert page.locator("button.copybtn").count() > 0, f"{rel}: code without copy buttons"
@@ -188,7 +212,8 @@ def test_page(site, browser, rel):
         page.close()
 
 
-@pytest.mark.parametrize("rel,name", [(rel, name) for rel, names in sorted(ANIMATIONS.items()) for name in names])
+@pytest.mark.parametrize("rel,name", [(folder + rel, name) for folder, _, _ in EDITIONS.values()
+                                      for rel, names in sorted(ANIMATIONS.items()) for name in names])
 def test_animation_plays(site, browser, rel, name):
     """The player shows its first frame, its buttons are plain text (no icon font), and Play moves the frames."""
     page, problems = _visit(browser, site + rel)
@@ -212,11 +237,29 @@ def test_animation_plays(site, browser, rel, name):
         page.close()
 
 
-def test_search_finds_pages(site, browser):
-    page, problems = _visit(browser, site + "search.html?q=gradient")
+@pytest.mark.parametrize("folder,term", [("", "gradient"), ("zh_CN/", "梯度"), ("zh_CN/", "反向传播")])
+def test_search_finds_pages(site, browser, folder, term):
+    page, problems = _visit(browser, site + folder + "search.html?q=" + urllib.parse.quote(term))
     try:
         page.wait_for_selector("#search-results li", timeout=15000)
-        assert page.locator("#search-results li").count() > 0
+        assert page.locator("#search-results li").count() > 0, f"searching {folder or 'English '}for {term!r} found nothing"
+        assert not problems, "; ".join(problems[:5])
+    finally:
+        page.close()
+
+
+def test_language_switch_works_both_ways(site, browser):
+    """A reader on an English page clicks 中文, lands on the same page in Chinese, and clicks English to return."""
+    rel = "book/part3_algorithms/04_backpropagation.html"
+    page, problems = _visit(browser, site + rel)
+    try:
+        page.locator("nav.language-switch a").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url == site + "zh_CN/" + rel and page.evaluate("() => document.documentElement.lang") == "zh-CN"
+        assert page.get_by_text("学习目标").count() > 0, "the Chinese page is not translated"
+        page.locator("nav.language-switch a").click()
+        page.wait_for_load_state("networkidle")
+        assert page.url == site + rel and page.evaluate("() => document.documentElement.lang") == "en"
         assert not problems, "; ".join(problems[:5])
     finally:
         page.close()
