@@ -32,6 +32,7 @@ INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 URL = re.compile(r"https?://[^\s)>\]]+")
 FIGURE = re.compile(r"^\*\*Figure (\d+):\*\*")
+CJK = re.compile(r"[\u4e00-\u9fff]")
 # Roles whose text a translation may change: only the target after "<" must stay.
 TEXT_ROLES = {"doc", "ref", "numref"}
 
@@ -75,6 +76,9 @@ def problems(english: str, chinese: str) -> list[str]:
         expected, got = extract(english), extract(chinese)
         if expected != got:
             found.append(f"{what}: expected {sorted(expected.elements())}, got {sorted(got.elements())}")
+    prose = INLINE_MATH.sub("", DISPLAY_MATH.sub("", CODE.sub("", ROLE.sub("", chinese))))
+    if CJK.search(prose) and '"' in prose:
+        found.append('quotes: ASCII " in Chinese prose (write “…”; ASCII quotes belong only in code)')
     figure = FIGURE.match(english)
     if figure and not chinese.startswith(f"**图 {figure.group(1)}：**"):
         found.append(f"figure caption: expected to start with '**图 {figure.group(1)}：**'")
@@ -142,6 +146,7 @@ def test_no_catalog_without_a_page():
     ("$$L = \\frac{1}{n}$$", "$$L = \\frac{1}{m}$$", "math"),
     ("Read [this](https://example.org/a).", "阅读[这里](https://example.org/b)。", "link targets"),
     ("**Figure 3:** The loss.", "**图 2：** 损失。", "figure caption"),
+    ('A "valid" convolution.', '"valid" 卷积。', "quotes"),
 ])
 def test_problems_catches_a_changed_or_dropped_element(english, chinese, what):
     assert any(p.startswith(what) for p in problems(english, chinese)), problems(english, chinese)

@@ -14,8 +14,11 @@ import sys
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# What an edition changes besides the language: its title and author line, and the labels myst-nb
+# puts on collapsed cells (configuration values, so the catalogs cannot reach them).
 EDITIONS = {
-    "zh_CN": {"title": "深度学习，步步有据"},
+    "zh_CN": {"title": "深度学习，步步有据", "author": "dlcourse 作者",
+              "sphinx_config": {"nb_code_prompt_show": "显示代码单元格", "nb_code_prompt_hide": "隐藏代码单元格"}},
 }
 
 
@@ -23,11 +26,13 @@ def edition_config(language: str) -> dict:
     if language not in EDITIONS:
         raise SystemExit(f"edition_config: expected one of {sorted(EDITIONS)}, got {language!r}")
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    config.update(EDITIONS[language])
+    edition = dict(EDITIONS[language])
+    sphinx_config = edition.pop("sphinx_config", {})
+    config.update(edition)
     sphinx = config.setdefault("sphinx", {})
     # Jupyter Book resolves extension folders against the config file's own folder.
     sphinx["local_extensions"] = {name: str(ROOT / path) for name, path in sphinx.get("local_extensions", {}).items()}
-    sphinx.setdefault("config", {}).update(language=language, locale_dirs=["locale"])
+    sphinx.setdefault("config", {}).update(language=language, locale_dirs=["locale"], **sphinx_config)
     return config
 
 
