@@ -100,45 +100,47 @@ def draw_conv_backward(x, layer, grad_out, position=(0, 0), ax=None):
     >>> texts(fig, "output-cell-text")["output-cell-text"] == f"{conv.params['kernel'].sum():.2f}"
     True
     """
-    from ..layers import Conv2D
-
     where = "draw_conv_backward"
-    if not isinstance(layer, Conv2D):
-        raise TypeError(f"{where}: expected a dlcourse Conv2D layer, got {type(layer).__name__}")
-    if layer.c_in != 1 or layer.filters != 1:
-        raise ValueError(f"{where}: expected a Conv2D with one input channel and one filter, "
-                         f"got c_in={layer.c_in}, filters={layer.filters}")
-    x = _image(x, where)
-    g = as_float_array(grad_out, where)
-    check_finite(g, where)
-    if g.ndim != 2:
-        raise ValueError(f"{where}: expected grad_out of shape (ho, wo), got shape {g.shape}")
+    x, g = _checked(x, layer, grad_out, where)
     dx = _input_gradient(layer, x, g, where)
     r, c = _position(position, *x.shape, where)
     (top, bottom), (left, right) = _pads(layer, *x.shape, layer.kernel_size)
-    kh, kw = layer.kernel_size
+    (kh, kw), hg = layer.kernel_size, x.shape[0] + top + bottom + layer.kernel_size[0] - 1
     grid = full_grid(g, layer.kernel_size, layer.strides, (x.shape[0] + top + bottom, x.shape[1] + left + right))
     fig, ax = new_axes(ax, (11, 4.5), where)
     _draw_full_grid(ax, g, grid, layer)
-    hg = grid.shape[0]
     ax.add_patch(Rectangle((c + left, -(r + top) - kh), kw, kh, fill=False, edgecolor=COLORS["highlight"],
                            linewidth=3, gid="window", zorder=4))
     ax.text(grid.shape[1] / 2, 0.3, f"upstream gradient, stride {layer.strides}, full padding", ha="center",
             fontsize=9, gid="title-grad")
     k0 = grid.shape[1] + 1.5
-    flipped = layer.params["kernel"][::-1, ::-1, 0, 0]
-    for (i, j), v in np.ndenumerate(flipped):
+    for (i, j), v in np.ndenumerate(layer.params["kernel"][::-1, ::-1, 0, 0]):
         cell(ax, i, j, (k0, -(hg - kh) / 2), fmt(v), f"flipped-{i}-{j}", COLORS["unit"])
     ax.text(k0 + kw / 2, -(hg - kh) / 2 + 0.3, "kernel flipped", ha="center", fontsize=9, gid="title-kernel")
-    o0 = k0 + kw + 1.5
-    origin = (o0, -(hg - x.shape[0]) / 2)
+    origin = (k0 + kw + 1.5, -(hg - x.shape[0]) / 2)
     for (i, j), v in np.ndenumerate(dx):
         gid, fill = ("output-cell", COLORS["highlight"]) if (i, j) == (r, c) else (f"dx-{i}-{j}", COLORS["output"])
         cell(ax, i, j, origin, fmt(v), gid, fill)
-    ax.text(o0 + x.shape[1] / 2, origin[1] + 0.3, f"dL/dx[{r}, {c}] = {fmt(dx[r, c])}", ha="center", fontsize=9,
-            gid="title-dx")
+    ax.text(origin[0] + x.shape[1] / 2, origin[1] + 0.3, f"dL/dx[{r}, {c}] = {fmt(dx[r, c])}", ha="center",
+            fontsize=9, gid="title-dx")
     finish(ax)
     return fig
+
+
+def _checked(x, layer, grad_out, where):
+    """``(x, grad_out)`` as finite 2-D float arrays for a one-channel, one-filter Conv2D, or a clear error."""
+    from ..layers import Conv2D
+
+    if not isinstance(layer, Conv2D):
+        raise TypeError(f"{where}: expected a dlcourse Conv2D layer, got {type(layer).__name__}")
+    if layer.c_in != 1 or layer.filters != 1:
+        raise ValueError(f"{where}: expected a Conv2D with one input channel and one filter, "
+                         f"got c_in={layer.c_in}, filters={layer.filters}")
+    g = as_float_array(grad_out, where)
+    check_finite(g, where)
+    if g.ndim != 2:
+        raise ValueError(f"{where}: expected grad_out of shape (ho, wo), got shape {g.shape}")
+    return _image(x, where), g
 
 
 def _draw_full_grid(ax, g, grid, layer):
