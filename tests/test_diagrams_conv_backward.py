@@ -54,11 +54,12 @@ def test_drawing_leaves_the_layer_cache_and_gradients_alone():
     conv = Conv2D(1, 1, 2, seed=0, dtype="float64")
     x = np.arange(9.0).reshape(1, 3, 3, 1)
     conv.forward(x)
-    conv.backward(np.ones((1, 2, 2, 1)))
+    dx_before = conv.backward(np.ones((1, 2, 2, 1)))
     before = conv.grads["kernel"].copy()
-    plt.close(draw_conv_backward(np.zeros((4, 4)), conv, np.full((3, 3), 5.0)))
+    plt.close(draw_conv_backward(np.zeros((4, 4)), conv, np.full((3, 3), 5.0)))  # another input size
     np.testing.assert_array_equal(conv.grads["kernel"], before)
-    np.testing.assert_array_equal(conv.backward(np.ones((1, 2, 2, 1))), conv.backward(np.ones((1, 2, 2, 1))))
+    np.testing.assert_array_equal(conv.backward(np.ones((1, 2, 2, 1))), dx_before)  # still the 3x3 forward's cache
+    np.testing.assert_array_equal(conv.grads["kernel"], before)
 
 
 def test_full_grid_places_the_gradient_one_stride_apart():
