@@ -9,6 +9,7 @@ of :func:`draw_conv` holds ``Conv2D.forward`` at that position.
 - ``network``    :func:`draw_network`
 - ``graph``      :class:`Scalar`, :func:`draw_expression`, :func:`draw_layer_graph`
 - ``conv``       :func:`draw_conv`, :func:`draw_pool`
+- ``conv_backward`` :func:`draw_conv_backward`, :func:`full_grid`
 - ``recurrent``  :func:`draw_rnn_unrolled`, :func:`draw_gated_cell`
 - ``embedding``  :func:`draw_embedding_lookup`
 - ``parallel``   :func:`draw_data_parallel`
@@ -23,6 +24,7 @@ _WHERE = {
     "draw_neuron": "neuron", "draw_network": "network", "shown_units": "network",
     "Scalar": "graph", "draw_expression": "graph", "draw_layer_graph": "graph",
     "draw_conv": "conv", "draw_pool": "conv",
+    "draw_conv_backward": "conv_backward", "full_grid": "conv_backward",
     "draw_rnn_unrolled": "recurrent", "draw_gated_cell": "recurrent",
     "draw_embedding_lookup": "embedding", "draw_data_parallel": "parallel",
     "draw_splits": "splits", "draw_kfold": "splits",
