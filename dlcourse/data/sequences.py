@@ -6,9 +6,9 @@ the end a parameter, so one can watch a model fail as the distance grows.
 
 - ``make_recall_first``: random symbols; the label is the *first* symbol. The informative step
   is ``length - 1`` steps before the end, and every later step is a distractor.
-- ``make_adding_problem``: the adding problem of Hochreiter & Schmidhuber (1997), in the form
-  of Le et al. (2015): random numbers with two marked positions, one in each half; the
-  target is the sum of the two marked numbers.
+- ``make_adding_problem``: the adding problem of Hochreiter & Schmidhuber (1997), in the
+  simplified form later work uses (e.g. Le et al. 2015): random numbers with two marked
+  positions, here one in each half; the target is the sum of the two marked numbers.
 
 Every generator takes a ``seed`` (int or ``numpy.random.Generator``) and returns the same
 arrays for the same seed. Inputs are ``(n, length, features)``, as recurrent layers take them.
