@@ -6,6 +6,7 @@ The modules, one concept each:
 
 - ``datasets``       ``load_digits`` (8x8 handwritten digits), ``load_diabetes`` (regression)
 - ``synthetic``      ``make_xor``, ``make_spirals``, ``make_moons``, ``make_sequence_task``
+- ``sequences``      ``make_recall_first``, ``make_adding_problem`` (long-range dependencies)
 - ``preprocessing``  ``train_test_split``, ``Standardizer``, ``one_hot``, ``minibatches``
 - ``idx``            ``read_idx``: the IDX file format MNIST is distributed in
 - ``download``       ``download``: fetch a file once, verify its sha256, write it atomically
@@ -20,11 +21,12 @@ from .datasets import load_diabetes, load_digits
 from .download import ChecksumMismatchError, DownloadError, download, sha256_of
 from .idx import read_idx
 from .preprocessing import Standardizer, minibatches, one_hot, train_test_split
+from .sequences import make_adding_problem, make_recall_first
 from .synthetic import make_moons, make_sequence_task, make_spirals, make_xor
 
 __all__ = [
     "load_digits", "load_diabetes",
-    "make_xor", "make_spirals", "make_moons", "make_sequence_task",
+    "make_xor", "make_spirals", "make_moons", "make_sequence_task", "make_adding_problem", "make_recall_first",
     "train_test_split", "Standardizer", "one_hot", "minibatches",
     "read_idx", "download", "sha256_of", "DownloadError", "ChecksumMismatchError",
 ]

@@ -1,7 +1,7 @@
 r"""GRU: the gated recurrent unit (Cho et al. 2014), in Keras 3's default form ``reset_after=True``.
 
 A GRU keeps one state and two gates: the update gate :math:`z_t` mixes the old state with
-a candidate :math:`n_t`, and the reset gate :math:`r_t` decides how much of the old state
+a candidate :math:`\tilde h_t`, and the reset gate :math:`r_t` decides how much of the old state
 the candidate sees. The kernel, recurrent kernel and both bias rows are split into blocks
 in Keras' order z, r, h. With ``reset_after=True`` (Keras 3's default, the cuDNN form)
 the reset gate multiplies the recurrent projection *after* the matrix product, and the
@@ -11,9 +11,9 @@ recurrent bias has its own row:
    z_t = \sigma(x_t W_z + b_z + h_{t-1} U_z + \hat b_z), \qquad
    r_t = \sigma(x_t W_r + b_r + h_{t-1} U_r + \hat b_r)
 
-   n_t = \tanh\big(x_t W_h + b_h + r_t \odot (h_{t-1} U_h + \hat b_h)\big)
+   \tilde h_t = \tanh\big(x_t W_h + b_h + r_t \odot (h_{t-1} U_h + \hat b_h)\big)
 
-   h_t = z_t \odot h_{t-1} + (1 - z_t) \odot n_t, \qquad h_0 = 0
+   h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t, \qquad h_0 = 0
 
 ``bias`` has shape ``(2, 3 units)``: row 0 is the input bias ``b``, row 1 the recurrent
 bias :math:`\hat b`. Along the state the backward pass multiplies by :math:`z_t`, the

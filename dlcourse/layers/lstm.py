@@ -7,9 +7,9 @@ what to write and what to show. With :math:`z_t = x_t W + h_{t-1} U + b` split i
 blocks in Keras' order i, f, c, o:
 
 .. math::
-   i_t = \sigma(z_i), \quad f_t = \sigma(z_f), \quad g_t = \tanh(z_c), \quad o_t = \sigma(z_o)
+   i_t = \sigma(z_i), \quad f_t = \sigma(z_f), \quad \tilde c_t = \tanh(z_c), \quad o_t = \sigma(z_o)
 
-   c_t = f_t \odot c_{t-1} + i_t \odot g_t, \qquad h_t = o_t \odot \tanh(c_t), \qquad h_0 = c_0 = 0
+   c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t, \qquad h_t = o_t \odot \tanh(c_t), \qquad h_0 = c_0 = 0
 
 Along the cell state the backward pass multiplies by :math:`f_t` only, so a forget gate
 near 1 carries the gradient across many steps: that is why ``unit_forget_bias=True``
