@@ -100,3 +100,12 @@ def test_rejects_bad_input():
         draw_optimizer_step(SGD(), theta, [1.0, 1.0], extent=(1, 0, 0, 1))
     with pytest.raises(TypeError, match="expected surface as a callable"):
         draw_optimizer_step(SGD(), theta, [1.0, 1.0], surface=3)
+
+
+def test_labels_use_the_chapters_symbol():
+    fig = draw_optimizer_step(SGD(0.1), np.array([1.0, 2.0]), np.array([1.0, 1.0]), symbol="w")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "$w_0$ (parameter units)" and ax.get_ylabel() == "$w_1$ (parameter units)"
+    assert {t.get_text() for t in ax.texts} >= {"$w^{(t)}$", "$w^{(t+1)}$"}
+    with pytest.raises(TypeError, match="expected symbol as a non-empty TeX string, got 3"):
+        draw_optimizer_step(SGD(0.1), np.array([1.0, 2.0]), np.array([1.0, 1.0]), symbol=3)

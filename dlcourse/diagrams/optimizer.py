@@ -75,7 +75,7 @@ def step_parts(optimizer, theta, grad):
     return [(f"{type(optimizer).__name__} step", np.asarray(new_w) - w)]
 
 
-def draw_optimizer_step(optimizer, theta, grad, surface=None, extent=None, ax=None):
+def draw_optimizer_step(optimizer, theta, grad, surface=None, extent=None, symbol=r"\theta", ax=None):
     r"""Draw the next step of ``optimizer`` on a two-parameter ``theta`` as arrows, head to tail.
 
     Parameters
@@ -86,6 +86,9 @@ def draw_optimizer_step(optimizer, theta, grad, surface=None, extent=None, ax=No
         ``surface(t0, t1)`` gives the loss on grids of the two parameters; its contours are drawn.
     extent : (x0, x1, y0, y1), optional
         The region shown; by default the arrows' bounding box with a margin.
+    symbol : str, default ``r"\theta"``
+        TeX name of the parameters as the text writes them: the points are labeled ``symbol^{(t)}`` and
+        ``symbol^{(t+1)}``, the axes ``symbol_0`` and ``symbol_1``.
     ax : matplotlib Axes, optional
 
     Returns
@@ -138,10 +141,12 @@ def draw_optimizer_step(optimizer, theta, grad, surface=None, extent=None, ax=No
     ax.scatter(*start, s=30, color=COLORS["value"], zorder=4, gid="theta")
     ax.scatter(*points[len(parts)], s=30, color=COLORS["highlight"], edgecolor=COLORS["value"], zorder=4,
                gid="theta-next")
-    ax.annotate(r"$\theta^{(t)}$", start, textcoords="offset points", xytext=(-14, -12), fontsize=9)
-    ax.annotate(r"$\theta^{(t+1)}$", points[len(parts)], textcoords="offset points", xytext=(5, 5), fontsize=9)
+    if not isinstance(symbol, str) or not symbol:
+        raise TypeError(f"{where}: expected symbol as a non-empty TeX string, got {symbol!r}")
+    ax.annotate(f"${symbol}^{{(t)}}$", start, textcoords="offset points", xytext=(-14, -12), fontsize=9)
+    ax.annotate(f"${symbol}^{{(t+1)}}$", points[len(parts)], textcoords="offset points", xytext=(5, 5), fontsize=9)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    ax.set_xlabel(r"$\theta_1$")
-    ax.set_ylabel(r"$\theta_2$")
+    ax.set_xlabel(f"${symbol}_0$ (parameter units)")
+    ax.set_ylabel(f"${symbol}_1$ (parameter units)")
     return fig
