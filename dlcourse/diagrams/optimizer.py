@@ -19,6 +19,14 @@ def _state(optimizer, theta):
     return tuple(np.asarray(s, dtype=np.float64) for s in optimizer._new_state(np.zeros(theta.shape)))
 
 
+def _label(ax, start, vec, text, gid, color):
+    """``text`` beside the middle of the arrow from ``start`` along ``vec``, offset to its left in screen points."""
+    mid = np.asarray(start) + np.asarray(vec) / 2
+    normal = np.array([-vec[1], vec[0]]) / (np.linalg.norm(vec) or 1.0)
+    ax.annotate(text, mid, textcoords="offset points", xytext=tuple(10 * normal), ha="center", va="center",
+                fontsize=9, color=color, gid=gid, zorder=5)
+
+
 def step_parts(optimizer, theta, grad):
     r"""The next update of ``theta`` by ``optimizer`` for gradient ``grad``, split into the parts it adds.
 
@@ -116,20 +124,19 @@ def draw_optimizer_step(optimizer, theta, grad, surface=None, extent=None, symbo
     points = [start]
     for k, (label, vec) in enumerate(parts):
         color = COLORS["grad"] if label == "-ηg" else COLORS["positive"]
-        arrow(ax, tuple(points[-1]), tuple(points[-1] + vec), f"part-{k}", color=color, linewidth=2,
-              label=_TEX.get(label, label))
+        arrow(ax, tuple(points[-1]), tuple(points[-1] + vec), f"part-{k}", color=color, linewidth=2)
+        _label(ax, points[-1], vec, _TEX.get(label, label), f"part-{k}-label", color)
         points.append(points[-1] + vec)
     reference = -optimizer.learning_rate * as_vector(grad, where, "grad")
     if all(label != "-ηg" for label, _ in parts):
-        arrow(ax, tuple(start), tuple(start + reference), "gradient-direction", color=COLORS["grad"],
-              label=r"$-\eta g$")
+        arrow(ax, tuple(start), tuple(start + reference), "gradient-direction", color=COLORS["grad"])
+        _label(ax, start, reference, r"$-\eta g$", "gradient-direction-label", COLORS["grad"])
         ax.findobj(lambda a: a.get_gid() == "gradient-direction")[0].set_linestyle("--")
         points.append(start + reference)
     pts = np.array(points)
     if extent is None:
-        span = np.maximum(np.ptp(pts, axis=0), 1e-12) * 0.4 + 1e-12
-        extent = (pts[:, 0].min() - span[0], pts[:, 0].max() + span[0], pts[:, 1].min() - span[1],
-                  pts[:, 1].max() + span[1])
+        center, half = (pts.min(axis=0) + pts.max(axis=0)) / 2, max(float(np.ptp(pts, axis=0).max()), 1e-9) * 0.7
+        extent = (center[0] - half, center[0] + half, center[1] - half, center[1] + half)  # square: equal aspect
     if len(extent) != 4 or not extent[0] < extent[1] or not extent[2] < extent[3]:
         raise ValueError(f"{where}: expected extent as (x0, x1, y0, y1) with x0 < x1 and y0 < y1, got {extent}")
     if surface is not None:
