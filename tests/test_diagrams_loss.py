@@ -68,3 +68,7 @@ def test_rejects_bad_input():
         draw_softmax_cross_entropy(Z, 1.0)
     with pytest.raises(ValueError, match="expected logits as a 1-D array"):
         draw_softmax_cross_entropy(np.ones((2, 2)), 0)
+
+
+def test_loss_names_the_true_class_c_as_the_chapter_does():
+    assert texts(draw_softmax_cross_entropy(Z, label=3), "loss-text")["loss-text"].startswith(r"$\ell = -\log p_c$, $c$ = 3")

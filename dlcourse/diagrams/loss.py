@@ -21,7 +21,7 @@ def draw_softmax_cross_entropy(logits, label, ax=None):
     logits : array of shape (K,)
         The logits :math:`z_1, \dots, z_K` of one example, K >= 2.
     label : int
-        The true class, 0 <= label < K; classes are numbered from 0, as in code.
+        The true class :math:`c`, 0 <= c < K; classes are numbered from 0, as in code.
     ax : matplotlib Axes, optional
 
     Returns
@@ -37,7 +37,7 @@ def draw_softmax_cross_entropy(logits, label, ax=None):
     >>> from dlcourse.diagrams import texts
     >>> fig = draw_softmax_cross_entropy([2.0, 0.0, -1.0], label=0)
     >>> texts(fig, "loss-text")
-    {'loss-text': '$\\ell = -\\log p_{0}$\n= 0.17'}
+    {'loss-text': '$\\ell = -\\log p_c$, $c$ = 0\n= 0.17'}
     """
     from .. import activations, losses
 
@@ -67,7 +67,7 @@ def draw_softmax_cross_entropy(logits, label, ax=None):
         arrow(ax, (3.3, 0), (3.9, yk), f"edge-prob-{k}")
     box(ax, (2.8, 0), "softmax", "softmax", COLORS["op"], width=1.0)
     arrow(ax, (5.3, ys[label]), (6.6, 0), "edge-loss", color=COLORS["highlight"], linewidth=1.5)
-    box(ax, (7.6, 0), f"$\\ell = -\\log p_{{{label}}}$\n= {fmt(loss)}", "loss", COLORS["output"], width=1.9,
+    box(ax, (7.6, 0), f"$\\ell = -\\log p_c$, $c$ = {label}\n= {fmt(loss)}", "loss", COLORS["output"], width=2.1,
         height=0.9)
     ax.text(2.8, ys[-1] - 0.75, r"backward: $\partial \ell / \partial z_k = p_k - y_k$ (red, under each logit)",
             ha="center", fontsize=7, color=COLORS["grad"], gid="grad-legend")
