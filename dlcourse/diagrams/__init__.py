@@ -10,6 +10,9 @@ of :func:`draw_conv` holds ``Conv2D.forward`` at that position.
 - ``graph``      :class:`Scalar`, :func:`draw_expression`, :func:`draw_layer_graph`
 - ``conv``       :func:`draw_conv`, :func:`draw_pool`
 - ``conv_backward`` :func:`draw_conv_backward`, :func:`full_grid`
+- ``dropout``    :func:`draw_dropout`, :func:`dropout_masks`
+- ``optimizer``  :func:`draw_optimizer_step`, :func:`step_parts`
+- ``loss``       :func:`draw_softmax_cross_entropy`
 - ``recurrent``  :func:`draw_rnn_unrolled`, :func:`draw_gated_cell`
 - ``embedding``  :func:`draw_embedding_lookup`
 - ``parallel``   :func:`draw_data_parallel`
@@ -25,6 +28,9 @@ _WHERE = {
     "Scalar": "graph", "draw_expression": "graph", "draw_layer_graph": "graph",
     "draw_conv": "conv", "draw_pool": "conv",
     "draw_conv_backward": "conv_backward", "full_grid": "conv_backward",
+    "draw_dropout": "dropout", "dropout_masks": "dropout",
+    "draw_optimizer_step": "optimizer", "step_parts": "optimizer",
+    "draw_softmax_cross_entropy": "loss",
     "draw_rnn_unrolled": "recurrent", "draw_gated_cell": "recurrent",
     "draw_embedding_lookup": "embedding", "draw_data_parallel": "parallel",
     "draw_splits": "splits", "draw_kfold": "splits",
