@@ -29,6 +29,7 @@ ROLE = re.compile(r"\{([\w:]+)\}`([^`]*)`")
 CODE = re.compile(r"(?<![}`])(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 DISPLAY_MATH = re.compile(r"\$\$.+?\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$")
+TEXT_IN_MATH = re.compile(r"\\text\{[^{}]*\}")
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 URL = re.compile(r"https?://[^\s)>\]]+")
 FIGURE = re.compile(r"^\*\*Figure (\d+):\*\*")
@@ -50,8 +51,10 @@ def _code(text: str) -> Counter:
 
 
 def _math(text: str) -> Counter:
+    """Display and inline formulas, with the words in their ``\\text{...}`` left free to translate."""
     rest = DISPLAY_MATH.sub("", text)
-    return Counter(DISPLAY_MATH.findall(text)) + Counter(INLINE_MATH.findall(ROLE.sub("", CODE.sub("", rest))))
+    formulas = DISPLAY_MATH.findall(text) + INLINE_MATH.findall(CODE.sub("", ROLE.sub("", rest)))
+    return Counter(TEXT_IN_MATH.sub(r"\\text{}", formula) for formula in formulas)
 
 
 PRESERVED = {
@@ -144,12 +147,17 @@ def test_no_catalog_without_a_page():
      "citations and cross-references"),
     ("The rate $\\eta$ is small.", "学习率 η 很小。", "math"),
     ("$$L = \\frac{1}{n}$$", "$$L = \\frac{1}{m}$$", "math"),
+    ("See {cite:p}`a` and `x` where $n$ is large.", "见 {cite:p}`a` 与 `x`，其中 $m$ 很大。", "math"),
     ("Read [this](https://example.org/a).", "阅读[这里](https://example.org/b)。", "link targets"),
     ("**Figure 3:** The loss.", "**图 2：** 损失。", "figure caption"),
     ('A "valid" convolution.', '"valid" 卷积。', "quotes"),
 ])
 def test_problems_catches_a_changed_or_dropped_element(english, chinese, what):
     assert any(p.startswith(what) for p in problems(english, chinese)), problems(english, chinese)
+
+
+def test_problems_allows_translated_words_inside_math():
+    assert problems(r"$$L = \text{loss of the batch}$$", r"$$L = \text{小批量的损失}$$") == []
 
 
 def test_problems_allows_translated_reference_text():
