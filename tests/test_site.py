@@ -195,6 +195,8 @@ def test_page(site, browser, edition, page_rel):
                                       + ' section[id^="module-dlcourse"]')
                     .forEach(e => e.remove());
                 return main.textContent; }""")
+            captions = page.locator(".bd-sidebar-primary .caption-text").all_inner_texts()
+            assert captions and all(CJK.search(c) for c in captions), f"{rel}: sidebar part captions not translated: {captions}"
             letters = len(re.findall(r"[A-Za-z]", prose))
             assert len(CJK.findall(prose)) >= 0.5 * letters, (
                 f"{rel}: the prose is mostly English ({len(CJK.findall(prose))} Chinese characters, {letters} Latin letters)")
