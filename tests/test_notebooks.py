@@ -161,6 +161,23 @@ def test_chapters_open_with_objectives_and_a_run_locally_note(notebook):
     )
 
 
+EXERCISE_HEADING = re.compile(r"^#+ *Exercises?\b.*$|\*\*Exercise [\d.]+\.\*\*", re.M)
+
+
+def test_one_exercise_heading_and_one_run_box_style(notebook):
+    """Issue 14: every exercise is a '## Exercise N — title' heading; every run box says Data, Time and how to re-run."""
+    path, nb = notebook
+    if not path.parent.name.startswith("part"):
+        return
+    md = _markdown(nb)
+    odd = [m.group(0) for m in EXERCISE_HEADING.finditer(md) if not re.fullmatch(r"## Exercise \d+ — \S.*", m.group(0))]
+    assert not odd, f"{path.name}: exercise headings not in the form '## Exercise N — title': {odd}"
+    box = re.search(r"```\{admonition\} Run this locally\n:class: tip\n(.*?)\n```", md, re.S)
+    assert box, f"{path.name}: no 'Run this locally' tip box"
+    for part in ("Data:", "Time:", "make execute NB=", "Jupyter"):
+        assert part in box.group(1), f"{path.name}: the Run-this-locally box does not say {part!r}"
+
+
 @pytest.mark.parametrize("part", PARTS, ids=[p.name for p in PARTS])
 def test_every_part_has_three_executed_collapsed_solutions(part):
     """course-standard.md: at least three exercises per part, each with an executed solution collapsed on the site."""
