@@ -11,7 +11,7 @@ JOBS ?= 2
 NBEXEC = $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
   --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.record_timing=False
 
-.PHONY: all install chromium book translations test unit notebooks execute execute-all bench lab clean
+.PHONY: all install chromium book catalogs translations test unit notebooks execute execute-all bench lab clean
 
 all: test
 
@@ -38,18 +38,20 @@ chromium:
 # plus the translation templates (_build/catalogs) that tests/test_translation.py checks.
 ZH := _build/zh_CN
 CATALOGS := _build/catalogs
-book: $(STAMP)
+book: $(STAMP) catalogs
 	$(BIN)/jupyter-book build . -W --keep-going
-	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(CATALOGS) -W --keep-going
 	mkdir -p $(ZH)
 	$(BIN)/python book/_ext/edition_config.py zh_CN > $(ZH)/_config.yml
 	$(BIN)/jupyter-book build . --config $(ZH)/_config.yml --path-output $(ZH) -W --keep-going
 	rm -rf _build/html/zh_CN && cp -r $(ZH)/_build/html _build/html/zh_CN
 
+# The translation templates: every translatable string of the English book, one .pot per page.
+catalogs: $(STAMP)
+	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(CATALOGS) -W --keep-going
+
 # After editing English text: refresh the Chinese catalogs (new strings appear empty,
 # changed ones fuzzy), translate them in locale/zh_CN/LC_MESSAGES, then `make book`.
-translations: $(STAMP)
-	$(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output $(CATALOGS) -W --keep-going
+translations: catalogs
 	$(BIN)/sphinx-intl update -p $(CATALOGS)/_build/gettext -d locale -l zh_CN
 
 # Everything: unit and parity tests, the docstring examples of dlcourse as doctests,
@@ -60,7 +62,7 @@ test: $(STAMP) chromium book
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval \
 	  --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests book dlcourse
 
-unit: $(STAMP)
+unit: $(STAMP) catalogs
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --doctest-modules tests dlcourse
 
 notebooks: $(STAMP)
