@@ -113,6 +113,7 @@ def test_every_string_is_translated(page):
     catalog_path = CATALOGS / f"{page}.po"
     assert catalog_path.exists(), f"{page}: no catalog {catalog_path.relative_to(ROOT)} (run `make translations`)"
     catalog = _catalog(catalog_path)
+    assert not catalog.fuzzy, f"{page}: the catalog's header is marked fuzzy (an unfinished catalog)"
     missing, fuzzy, unfaithful = [], [], []
     for message in _catalog(TEMPLATES / f"{page}.pot"):
         if not message.id:
