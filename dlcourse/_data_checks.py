@@ -11,7 +11,7 @@ import numpy as np
 
 from . import losses as losses_module
 from . import optimizers as optimizers_module
-from ._checks import _describe, check_finite
+from ._checks import _describe, as_array, check_finite
 
 __all__ = ["as_input_array", "positive_int", "check_batch_size", "check_verbose", "check_dataset",
            "check_validation_data", "example_weights", "check_monitors", "check_compile_args",
@@ -24,10 +24,7 @@ def as_input_array(a, where: str, what: str = "x") -> np.ndarray:
     Float and integer arrays pass through (Embedding wants integer ids, Dense casts);
     booleans become float32.
     """
-    try:
-        arr = np.asarray(a)
-    except Exception as exc:  # ragged lists
-        raise TypeError(f"{where}: expected {what} as a numeric array, got {type(a).__name__} ({exc})") from None
+    arr = as_array(a, where, f"{what} as a numeric array")
     if arr.dtype.kind == "b":
         arr = arr.astype(np.float32)
     if arr.dtype.kind not in "fiu":
@@ -237,10 +234,7 @@ def _class_weights(y, out, class_weight, per_value, where: str) -> np.ndarray:
 
 def checked_weight(w, ref: np.ndarray, what: str) -> np.ndarray:
     """``w`` as an array of ``ref``'s shape and dtype, real and finite, or a clear error (for set_weights)."""
-    try:
-        arr = np.asarray(w)
-    except Exception as exc:  # ragged lists
-        raise TypeError(f"{what}: expected a numeric array, got {type(w).__name__} ({exc})") from None
+    arr = as_array(w, what, "a numeric array")
     if arr.dtype.kind not in "fiu":
         raise TypeError(f"{what}: expected a real-valued numeric array, got {_describe(arr)}")
     if arr.shape != ref.shape:

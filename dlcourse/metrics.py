@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import _describe
+from ._checks import _describe, as_array
 
 __all__ = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "get"]
 
@@ -37,10 +37,7 @@ def _as_arrays(y_true, y_pred, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Both as real-valued arrays with a batch axis and the same batch size, or a clear error."""
     arrays = []
     for name, a in (("y_true", y_true), ("y_pred", y_pred)):
-        try:
-            a = np.asarray(a)
-        except Exception as exc:  # ragged lists
-            raise TypeError(f"{where}: expected {name} as a numeric array, got {type(a).__name__} ({exc})") from None
+        a = as_array(a, where, f"{name} as a numeric array")
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{where}: expected {name} as a real-valued numeric array, got {_describe(a)}")
         if a.ndim == 0:
