@@ -87,6 +87,8 @@ class KeepDocstringsUntranslated(SphinxTransform):
     default_priority = 10  # before Sphinx's Locale transform (20) replaces translatable text
 
     def apply(self, **kwargs):
+        if self.env.docname != DOCNAME:  # only the reference page holds docstrings
+            return
         for node in self.document.findall(nodes.TextElement):
             if ":docstring of " in (node.source or ""):
                 node["translatable"] = False
