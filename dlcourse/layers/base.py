@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from .._checks import _describe, as_float_array, check_finite, check_float_dtype
+from .._checks import _describe, all_finite, as_float_array, check_finite, check_float_dtype
 
 __all__ = ["Layer", "to_snake_case", "require_finite"]
 
@@ -34,15 +34,11 @@ def to_snake_case(name: str) -> str:
 def require_finite(x: np.ndarray, where: str) -> np.ndarray:
     """Return ``x`` if it holds no NaN/inf; otherwise raise ``ValueError`` counting the bad entries.
 
-    The message is that of ``Sequential.fit`` (``_checks.check_finite``). The fast test is one
-    dot product: ``x . x`` is a sum of squares, so it is finite whenever every entry is (no
-    cancellation), and it allocates nothing. Only when it is not (a NaN/inf, or a finite entry
-    whose square overflows) are the entries looked at one by one.
+    The message is that of ``Sequential.fit`` (``_checks.check_finite``); the test is
+    ``_checks.all_finite``, one dot product in the common case. Integer and boolean
+    arrays are always finite.
     """
-    if x.dtype.kind != "f":
-        return x  # integers and booleans are always finite
-    flat = x.ravel()
-    if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(x).all():
+    if x.dtype.kind == "f" and not all_finite(x):
         check_finite(x, where)
     return x
 
@@ -96,14 +92,12 @@ class Layer:
         all of ``x`` before the first update, so a bad value in the last row is reported before
         any weight changes; ``forward`` starts with it.
         """
-        where = f"{type(self).__name__}.forward"
-        if isinstance(x, np.ndarray) and x.dtype == self.dtype:
-            pass  # the common case in training: no conversion
-        elif self.keeps_input_dtype:
-            x = as_float_array(x, where)
-        else:
-            x = as_float_array(x, where, dtype=self.dtype)
-        return require_finite(x, where)
+        if not (isinstance(x, np.ndarray) and x.dtype == self.dtype):  # training passes such arrays as they are
+            where = f"{type(self).__name__}.forward"
+            x = as_float_array(x, where, dtype=None if self.keeps_input_dtype else self.dtype)
+        if x.dtype.kind == "f" and not all_finite(x):  # messages are built only on failure: this runs every step
+            check_finite(x, f"{type(self).__name__}.forward")
+        return x
 
     def _require_cache(self):
         """Return what ``forward`` cached, or explain that ``backward`` came first."""
@@ -116,18 +110,19 @@ class Layer:
 
         ``dtype=None`` keeps a float gradient's dtype (ints become float32).
         """
-        where = f"{type(self).__name__}.backward"
         g = np.asarray(grad_out)
         if g.dtype.kind not in "fiu":
-            raise TypeError(f"{where}: expected a real-valued grad_out, got dtype {g.dtype}")
+            raise TypeError(f"{type(self).__name__}.backward: expected a real-valued grad_out, got dtype {g.dtype}")
         if g.shape != tuple(expected_shape):
-            raise ValueError(f"{where}: expected grad_out of shape {tuple(expected_shape)} "
+            raise ValueError(f"{type(self).__name__}.backward: expected grad_out of shape {tuple(expected_shape)} "
                              f"(the last output's shape), got {g.shape}")
         if dtype is not None and g.dtype != dtype:
             g = g.astype(dtype)
         elif g.dtype.kind != "f":
             g = g.astype(np.float32)
-        return require_finite(g, f"{where}: grad_out")
+        if not all_finite(g):
+            check_finite(g, f"{type(self).__name__}.backward: grad_out")
+        return g
 
     # -- shapes, for summary() and the Keras bridge ------------------------
     def compute_output_shape(self, input_shape: tuple) -> tuple:

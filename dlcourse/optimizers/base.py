@@ -20,11 +20,9 @@ carrying each one's state over. ``iterations`` counts calls to ``apply_gradients
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .._checks import NonFiniteError, _describe, check_finite
+from .._checks import NonFiniteError, _describe, all_finite, check_finite
 from ._validate import check_learning_rate, check_weight_decay
 from .schedules import LearningRateSchedule
 
@@ -34,17 +32,6 @@ __all__ = ["Optimizer", "NonFiniteGradientError"]
 class NonFiniteGradientError(NonFiniteError):
     """A gradient holding NaN/inf: bad input (a ``ValueError``), and usually the sign of a
     diverging run (a ``FloatingPointError``, which is what ``fit`` watches for)."""
-
-
-def _all_finite(x: np.ndarray) -> bool:
-    """True if ``x`` holds no NaN/inf.
-
-    A NaN/inf anywhere makes x . x non-finite; one BLAS dot product allocates nothing and
-    is cheaper than ``isfinite(x).all()``. Only when it overflows (huge but finite
-    entries) are the entries looked at one by one.
-    """
-    flat = x.reshape(-1)
-    return math.isfinite(np.dot(flat, flat)) or bool(np.isfinite(flat).all())
 
 
 class _Group:
@@ -253,7 +240,7 @@ class Optimizer:
         are only searched (for a clearer ``NonFiniteGradientError``) when this check fails.
         """
         for what, x in zip(("value", *self._state_names), (w, *state)):
-            if _all_finite(x):
+            if all_finite(x):
                 continue
             self._raise_non_finite_gradient(pairs, indices)
             for i, part in zip(indices, group.split(x)):
