@@ -79,12 +79,34 @@ def test_bench_scale_tiny_counts_the_step_flops():
     assert res["dlcourse_gflops"] == pytest.approx(res["flops"] / res["dlcourse_fit_s"] / 1e9)
     assert res["fraction"] == pytest.approx(res["dlcourse_gflops"] / res["numpy_gflops"])
     assert res["pass"] == (res["fraction"] >= bench.TARGETS["scale_fraction"])
+    assert _finite_positive(res["matmul_step_ms"], res["fastest_adam_step_ms"])
+    assert res["numpy_adam_ceiling"] == pytest.approx(
+        res["matmul_step_ms"] / (res["matmul_step_ms"] + res["fastest_adam_step_ms"]))
+
+
+@pytest.mark.parametrize("n", [5, 70_000])  # one block, and several with a short last one
+def test_the_ceilings_adam_does_the_work_of_the_printed_update(n):
+    """The update the ceiling is measured on computes what Adam._update computes (so it is no less work)."""
+    import numpy as np
+
+    from dlcourse._bench_scale import adam_in_place
+    from dlcourse.optimizers import Adam
+
+    rng = np.random.default_rng(0)
+    w, g, m = (rng.standard_normal(n).astype(np.float32) for _ in range(3))
+    v = rng.random(n).astype(np.float32)
+    new_w, (new_m, new_v) = Adam()._update(w, g, 1e-3, m, v)
+    adam_in_place(w, g, m, v, alpha=1e-3)
+    for fast, printed in [(m, new_m), (v, new_v), (w, new_w)]:  # the same operations in the same order
+        np.testing.assert_array_equal(fast, printed)
 
 
 def test_report_formats_the_scale_row():
     fake = {"scale": {"dims": (784, 256, 256, 10), "batch_size": 128, "epochs": 3, "n": 8192, "flops": 29.6e9,
                       "dlcourse_fit_s": 0.8, "keras_fit_s": 1.6, "ratio": 0.5, "dlcourse_gflops": 37.0,
-                      "numpy_gflops": 50.0, "fraction": 0.74, "pass": True}}
+                      "numpy_gflops": 50.0, "fraction": 0.74, "pass": True, "matmul_step_ms": 0.9,
+                      "fastest_adam_step_ms": 0.6, "numpy_adam_ceiling": 0.6}}
     text = bench.format_report(fake)
     assert "MLP 784-256-256-10" in text and "8,192 generated examples" in text and "29.6 GFLOP" in text
     assert "reaches 0.74 of it" in text and text.count("PASS") == 1
+    assert "0.90 ms of matrix products and at least 0.60 ms of update" in text and "fraction at 0.60" in text
