@@ -45,6 +45,7 @@ from ._data_checks import (as_input_array, check_batch_size, check_dataset, chec
 from ._summary import inferred_input_shape, summary_text
 from .callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from ._training import RunningMetrics, TrainingDivergedError, adds_penalty, backward_path, diverged, is_layer
+from .layers.base import finiteness_watched_by_fit
 
 __all__ = ["Sequential", "TrainingDivergedError"]
 
@@ -265,7 +266,8 @@ class Sequential:
                     for step, start in enumerate(range(0, len(x), batch_size)):
                         batch = slice(start, start + batch_size)
                         xb, yb, wb = xs[batch], ys[batch], None if ws is None else ws[batch]
-                        y_pred, loss = self._train_step(xb, yb, wb)
+                        with finiteness_watched_by_fit():  # the step's loss and updates are watched instead
+                            y_pred, loss = self._train_step(xb, yb, wb)
                         running.update(loss, yb, y_pred)
                         callbacks.on_train_batch_end(step, running)
             except FloatingPointError as exc:
@@ -294,17 +296,15 @@ class Sequential:
         weights = example_weights(y, self._out, class_weight, sample_weight, where)
         validation = check_validation_data(self, validation_data, where)
         callbacks = list(callbacks or [])
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"{where}: expected callbacks derived from dlcourse.callbacks.Callback, "
-                                f"got {type(cb).__name__}")
+        wrong = [type(cb).__name__ for cb in callbacks if not isinstance(cb, Callback)]
+        if wrong:
+            raise TypeError(f"{where}: expected callbacks derived from dlcourse.callbacks.Callback, got {wrong[0]}")
         log_keys = ["loss", *self.metrics[:1]]
         check_monitors(callbacks, log_keys + (["val_" + k for k in log_keys] if validation else []), where)
         rng = as_rng(seed, where)
         steps = math.ceil(len(x) / batch_size)
         self.history = History()
-        progress = [ProgbarLogger()] if verbose else []
-        callbacks = CallbackList([self.history, *progress, *callbacks], self,
+        callbacks = CallbackList([self.history, *([ProgbarLogger()] if verbose else []), *callbacks], self,
                                  {"epochs": epochs, "steps": steps, "verbose": verbose})
         self._loss_and_gradient, self._backwards = backward_path(self.layers, self.loss)
         self._penalized = [layer for layer in self.layers if adds_penalty(layer)]

@@ -7,6 +7,8 @@ hypothesis (ragged lists, None, strings, nested tuples, complex numbers, object 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -129,3 +131,19 @@ def test_load_tensorflow_refuses_bad_seeds_before_importing(seed):
     from dlcourse.tfsetup import load_tensorflow
     with pytest.raises((TypeError, ValueError), match=r"^load_tensorflow: expected seed to be None or an int >= 0, got "):
         load_tensorflow(seed)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from([np.float32, np.float64]), n=st.integers(0, 300), where=st.integers(0, 299),
+       bad=st.sampled_from([None, np.nan, np.inf, -np.inf]), huge=st.booleans(), strided=st.booleans())
+def test_all_finite_finds_any_nan_or_inf_and_stays_silent_on_huge_finite_values(dtype, n, where, bad, huge, strided):
+    """True exactly when no entry is NaN/inf, for huge entries whose squares overflow too, and without a warning."""
+    x = np.ones(2 * n, dtype)[::2] if strided else np.ones(n, dtype)
+    if huge and n:
+        x[-1] = np.finfo(dtype).max  # its square overflows: the fast test fails, the exact one answers
+    if bad is not None and n:
+        x[where % n] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _checks.all_finite(x) == bool(np.isfinite(x).all())
+        assert _checks.all_finite(x.reshape(1, -1, 1)) == bool(np.isfinite(x).all())

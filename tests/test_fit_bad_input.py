@@ -208,3 +208,34 @@ def test_an_optimizer_refusing_a_non_finite_update_is_reported_as_divergence():
         model.fit(X, LABELS, epochs=2, batch_size=8, verbose=0)
     assert isinstance(info.value.__cause__, FloatingPointError)
     assert model.optimizer.iterations == 3
+
+
+def test_inside_fit_an_intermediate_overflow_is_divergence_and_outside_the_layers_check_again():
+    """In a training step the layers leave NaN/inf to fit, which watches the loss and the updates.
+
+    One finite but huge example (3e38, the float32 limit) makes the first layer's output overflow
+    to inf in the first step: fit must still stop before that step's update. In its callbacks,
+    and once it has returned (here: raised), a layer called directly rejects NaN as before.
+    """
+    model = _softmax_model("sparse_categorical_crossentropy")
+    x = X.copy()
+    x[5] = 3e38
+    before = model.get_weights()
+    seen = []
+
+    class CallsALayer(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            with pytest.raises(ValueError, match=r"Dense\.forward: expected finite values, got 5 NaN/inf"):
+                self.model.layers[0].forward(np.full((1, 5), np.nan, "float32"))
+            seen.append(batch)
+
+    with pytest.raises(TrainingDivergedError, match=r"at epoch 1/1, step 1/5: the loss is nan"):
+        model.fit(x, LABELS, epochs=1, batch_size=8, shuffle=False, verbose=0, callbacks=[CallsALayer()])
+    assert seen == []
+    _assert_untouched(model, before)
+    with pytest.raises(ValueError, match=r"Dense\.backward: grad_out: expected finite values"):
+        model.layers[1].forward(X[:2, :4])
+        model.layers[1].backward(np.full((2, 3), np.inf, "float32"))
+
+    model.fit(X, LABELS, epochs=1, batch_size=8, verbose=0, callbacks=[CallsALayer()])  # healthy data
+    assert seen == [0, 1, 2, 3, 4]

@@ -9,13 +9,37 @@ matching Keras layer in one call.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
 
 import numpy as np
 
 from .._checks import _describe, all_finite, as_float_array, check_finite, check_float_dtype
 
-__all__ = ["Layer", "to_snake_case", "require_finite"]
+__all__ = ["Layer", "to_snake_case", "require_finite", "finiteness_watched_by_fit"]
+
+# True inside Sequential.fit's training steps. fit checks the whole dataset before the first
+# update and then watches the loss and every update for NaN/inf (that is how it reports
+# divergence), so there the layers skip their own finite tests of each intermediate array,
+# which only repeat it. Their dtype, shape and rank checks always run. A context variable,
+# so it holds for the thread (and task) that runs fit alone.
+_FIT_WATCHES_FINITENESS = contextvars.ContextVar("fit_watches_finiteness", default=False)
+
+
+@contextlib.contextmanager
+def finiteness_watched_by_fit():
+    """Within this block, layers leave the NaN/inf test of their inputs and upstream gradients to ``fit``."""
+    token = _FIT_WATCHES_FINITENESS.set(True)
+    try:
+        yield
+    finally:
+        _FIT_WATCHES_FINITENESS.reset(token)
+
+
+def _test_finite(x: np.ndarray) -> bool:
+    """Whether ``x`` needs a NaN/inf test here: a float array, outside fit's training steps."""
+    return x.dtype.kind == "f" and not _FIT_WATCHES_FINITENESS.get()
 
 
 def to_snake_case(name: str) -> str:
@@ -38,7 +62,7 @@ def require_finite(x: np.ndarray, where: str) -> np.ndarray:
     ``_checks.all_finite``, one dot product in the common case. Integer and boolean
     arrays are always finite.
     """
-    if x.dtype.kind == "f" and not all_finite(x):
+    if _test_finite(x) and not all_finite(x):
         check_finite(x, where)
     return x
 
@@ -95,7 +119,7 @@ class Layer:
         if not (isinstance(x, np.ndarray) and x.dtype == self.dtype):  # training passes such arrays as they are
             where = f"{type(self).__name__}.forward"
             x = as_float_array(x, where, dtype=None if self.keeps_input_dtype else self.dtype)
-        if x.dtype.kind == "f" and not all_finite(x):  # messages are built only on failure: this runs every step
+        if _test_finite(x) and not all_finite(x):  # messages are built only on failure: this runs every step
             check_finite(x, f"{type(self).__name__}.forward")
         return x
 
@@ -120,7 +144,7 @@ class Layer:
             g = g.astype(dtype)
         elif g.dtype.kind != "f":
             g = g.astype(np.float32)
-        if not all_finite(g):
+        if _test_finite(g) and not all_finite(g):
             check_finite(g, f"{type(self).__name__}.backward: grad_out")
         return g
 
