@@ -9,7 +9,6 @@ matching Keras layer in one call.
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import re
 
@@ -27,14 +26,15 @@ __all__ = ["Layer", "to_snake_case", "require_finite", "finiteness_watched_by_fi
 _FIT_WATCHES_FINITENESS = contextvars.ContextVar("fit_watches_finiteness", default=False)
 
 
-@contextlib.contextmanager
-def finiteness_watched_by_fit():
-    """Within this block, layers leave the NaN/inf test of their inputs and upstream gradients to ``fit``."""
-    token = _FIT_WATCHES_FINITENESS.set(True)
-    try:
-        yield
-    finally:
-        _FIT_WATCHES_FINITENESS.reset(token)
+class finiteness_watched_by_fit:
+    """``with finiteness_watched_by_fit():`` layers leave the NaN/inf test of their inputs and
+    upstream gradients to ``fit``. A class rather than a generator: it is entered at every step."""
+
+    def __enter__(self):
+        self._token = _FIT_WATCHES_FINITENESS.set(True)
+
+    def __exit__(self, *exc_info):
+        _FIT_WATCHES_FINITENESS.reset(self._token)
 
 
 def _test_finite(x: np.ndarray) -> bool:
