@@ -93,7 +93,8 @@ def bench_mlp(epochs: int = 20, batch_size: int = 32, repeats: int = 5, hidden: 
     Returns
     -------
     dict with ``dlcourse_fit_s``, ``keras_fit_s`` (medians), ``ratio``, ``dlcourse_accuracy``,
-    ``keras_accuracy`` (medians over repeats), ``accuracy_gap``, the raw per-repeat lists
+    ``keras_accuracy`` (medians over repeats), ``accuracy_gap``, ``ratio_of_fastest`` (the
+    fastest dlcourse fit over the fastest Keras fit: not the verdict), the raw per-fit lists
     ``dlcourse_times``/``keras_times``, the settings, and ``pass`` (all three MLP targets met).
     """
     from .tfsetup import load_tensorflow
@@ -139,6 +140,8 @@ def bench_mlp(epochs: int = 20, batch_size: int = 32, repeats: int = 5, hidden: 
         "dlcourse_accuracies": d_acc, "keras_accuracies": k_acc,
     }
     res["ratio"] = res["dlcourse_fit_s"] / res["keras_fit_s"]
+    # what the machine can do when nothing else runs (timeit's reading); the verdict stays on the medians
+    res["ratio_of_fastest"] = min(d_times) / min(k_times)
     res["accuracy_gap"] = abs(res["dlcourse_accuracy"] - res["keras_accuracy"])
     res["pass_ratio"] = res["ratio"] <= TARGETS["mlp_ratio"]
     res["pass_accuracy"] = (res["dlcourse_accuracy"] >= TARGETS["mlp_accuracy"]
@@ -307,7 +310,8 @@ def format_report(results: dict) -> str:
             f"  {'':12s}{'fit time':>12s}{'test acc':>10s}",
             f"  {'dlcourse':12s}{m['dlcourse_fit_s']:>11.3f}s{m['dlcourse_accuracy']:>10.4f}",
             f"  {'Keras':12s}{m['keras_fit_s']:>11.3f}s{m['keras_accuracy']:>10.4f}",
-            f"  ratio {m['ratio']:.3f}  (target <= {TARGETS['mlp_ratio']})  {_verdict(m['pass_ratio'])}",
+            f"  ratio {m['ratio']:.3f}  (target <= {TARGETS['mlp_ratio']})  {_verdict(m['pass_ratio'])}"
+            f"   (fastest fits: {m['ratio_of_fastest']:.3f})",
             f"  accuracy {m['dlcourse_accuracy']:.4f}, gap {m['accuracy_gap']:.4f}  (target >= {TARGETS['mlp_accuracy']}, "
             f"gap <= {TARGETS['mlp_accuracy_gap']})  {_verdict(m['pass_accuracy'])}",
         ]

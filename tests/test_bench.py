@@ -25,6 +25,9 @@ def test_bench_mlp_tiny():
     assert 0.0 <= res["dlcourse_accuracy"] <= 1.0 and 0.0 <= res["keras_accuracy"] <= 1.0
     assert res["accuracy_gap"] == pytest.approx(abs(res["dlcourse_accuracy"] - res["keras_accuracy"]))
     assert res["pass"] == (res["pass_ratio"] and res["pass_accuracy"])
+    assert len(res["dlcourse_times"]) == 3 and len(res["keras_times"]) == 1  # three dlcourse fits per Keras fit
+    assert res["dlcourse_fit_s"] == pytest.approx(sorted(res["dlcourse_times"])[1])
+    assert res["ratio_of_fastest"] == pytest.approx(min(res["dlcourse_times"]) / min(res["keras_times"]))
 
 
 def test_bench_conv_tiny_computes_the_same_gradients():
@@ -54,7 +57,8 @@ def test_report_formats_every_section():
     fake = {
         "mlp": {"batch_size": 32, "epochs": 20, "n_train": 1437, "n_test": 360, "repeats": 3,
                 "dlcourse_fit_s": 0.1, "keras_fit_s": 2.0, "dlcourse_accuracy": 0.97, "keras_accuracy": 0.972,
-                "ratio": 0.05, "accuracy_gap": 0.002, "pass_ratio": True, "pass_accuracy": True},
+                "ratio": 0.05, "ratio_of_fastest": 0.045, "accuracy_gap": 0.002, "pass_ratio": True,
+                "pass_accuracy": True},
         "conv": {"shape": (64, 28, 28, 8), "filters": 16, "kernel_size": 3, "padding": "same", "iterations": 40,
                  "onednn": "default (on)", "dlcourse_ms": 9.0, "tf_ms": 3.5, "max_rel_diff": 1e-7,
                  "ratio": 9.0 / 3.5, "pass": True},
@@ -62,6 +66,7 @@ def test_report_formats_every_section():
     }
     text = bench.format_report(fake)
     assert "ratio 0.050" in text and "ratio 2.57" in text and "0.010 s" in text
+    assert "medians of 9 dlcourse and 3 Keras fits" in text and "(fastest fits: 0.045)" in text
     assert text.count("PASS") == 4 and "MISS" not in text
 
 
