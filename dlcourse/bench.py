@@ -8,7 +8,7 @@ Three measurements, printed side by side in one run (and returned as a dict by
    split, standardised with training statistics: wall-clock ``fit`` time of
    ``dlcourse.model.Sequential`` and of ``keras.Sequential`` (median over repeats,
    each fit a freshly built model, as a learner would run it; three dlcourse fits
-   around each Keras fit, after one untimed round of each), test accuracy, and the
+   around each Keras fit, after one untimed epoch of each), test accuracy, and the
    time ratio dlcourse / Keras.
 2. **Conv2D forward + backward.** ``x`` of shape (64, 28, 28, 8), 16 filters 3x3,
    SAME padding: dlcourse's ``Conv2D.forward`` + ``backward`` against
@@ -102,13 +102,13 @@ def bench_mlp(epochs: int = 20, batch_size: int = 32, repeats: int = 5, hidden: 
     tf, keras = load_tensorflow(seed=0)
     x_train, x_test, y_train, y_test = _digits_split()
 
-    def run_dlcourse(r):
+    def run_dlcourse(r, epochs=epochs):
         model = _dlcourse_mlp(seed=10 * r, hidden=hidden)
         t0 = time.perf_counter()
         model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, shuffle=True, seed=r, verbose=0)
         return time.perf_counter() - t0, float(model.evaluate(x_test, y_test, verbose=0)[1])
 
-    def run_keras(r):
+    def run_keras(r, epochs=epochs):
         keras.utils.set_random_seed(r)
         kmodel = _keras_mlp(keras, hidden)
         t0 = time.perf_counter()
@@ -118,9 +118,9 @@ def bench_mlp(epochs: int = 20, batch_size: int = 32, repeats: int = 5, hidden: 
         keras.backend.clear_session()
         return seconds, accuracy
 
-    # One untimed round of each first: a process's first fits pay one-time costs (TensorFlow's
+    # One untimed epoch of each first: a process's first fit pays one-time costs (TensorFlow's
     # first graphs and thread pools, the allocator growing) that would land on whichever runs first.
-    run_dlcourse(0), run_keras(0)
+    run_dlcourse(0, epochs=1), run_keras(0, epochs=1)
     # Interleaved, so load on the machine hits both. dlcourse's fits are 20x shorter than Keras',
     # so a burst of load lasting a second (common on shared machines) covers a whole one: three
     # of them per repeat, around each Keras fit, keep their median about the code, not the burst.
