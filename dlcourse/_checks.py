@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 __all__ = [
-    "NonFiniteError", "all_finite", "as_array", "as_float_array", "check_ndim", "check_finite", "check_int_array", "check_positive_int",
-    "check_positive_float", "check_float_dtype", "check_l2_factor", "as_rng",
+    "NonFiniteError", "all_finite", "as_array", "as_float_array", "check_ndim", "check_finite", "check_int_array",
+    "check_positive_int", "check_positive_float", "check_float_dtype", "check_l2_factor", "as_rng",
 ]
 
 

@@ -60,7 +60,7 @@ def require_finite(x: np.ndarray, where: str) -> np.ndarray:
 
     The message is that of ``Sequential.fit`` (``_checks.check_finite``); the test is
     ``_checks.all_finite``, one dot product in the common case. Integer and boolean
-    arrays are always finite.
+    arrays are always finite; inside fit's training steps fit tests instead (see above).
     """
     if _test_finite(x) and not all_finite(x):
         check_finite(x, where)
