@@ -251,3 +251,24 @@ def test_large_finite_gradients_are_not_mistaken_for_non_finite():
     p = np.zeros(4, dtype=np.float32)
     SGD(learning_rate=1e-38).apply_gradients([(np.full(4, 3e38, dtype=np.float32), p)])
     assert np.all(np.isfinite(p)) and np.all(p < 0)
+
+
+@pytest.mark.parametrize("opt_class", [SGD, Adam, RMSprop, AdamW])
+def test_parameters_of_any_memory_layout_are_updated_in_place_like_contiguous_ones(opt_class):
+    """The step gathers parameters into one vector and writes it back: a strided view and a
+    Fortran-ordered array must come out exactly as a contiguous copy of them does."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 6)).astype(np.float32)
+    odd = [base[:, ::2], np.asfortranarray(rng.standard_normal((3, 5)).astype(np.float32)),
+           rng.standard_normal(7).astype(np.float32)]
+    plain = [np.ascontiguousarray(p) for p in odd]
+    start = [p.copy() for p in plain]
+    opt_odd, opt_plain = opt_class(learning_rate=0.1), opt_class(learning_rate=0.1)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in odd]
+        opt_odd.apply_gradients(zip(grads, odd))
+        opt_plain.apply_gradients(zip(grads, plain))
+    for a, b in zip(odd, plain):
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, start.pop(0))  # the steps did change it
+    assert odd[0].base is base  # still a view: the update went into base itself

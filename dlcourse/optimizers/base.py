@@ -47,6 +47,21 @@ class _Group:
         self.params, self.state = params, state
         ends = np.cumsum([p.size for p in params]).tolist()
         self._slices = [slice(a, b) for a, b in zip([0, *ends[:-1]], ends)]
+        # Each parameter as a 1-D view of its own memory (made once: a step writes through them).
+        # A non-contiguous parameter has no such view, so it is written back through a reshape.
+        self._flat_views = [p.reshape(-1) if p.flags.c_contiguous else None for p in params]
+
+    def gather(self) -> np.ndarray:
+        """The parameters' current values, concatenated into one new flat vector."""
+        return np.concatenate(self.params, axis=None)
+
+    def write(self, flat: np.ndarray) -> None:
+        """Copy ``flat`` back into the parameter arrays, in place."""
+        for p, view, s in zip(self.params, self._flat_views, self._slices):
+            if view is not None:
+                view[...] = flat[s]
+            else:
+                p[...] = flat[s].reshape(p.shape)
 
     def split(self, flat: np.ndarray) -> list:
         """``flat`` cut back into arrays of the parameters' shapes (views)."""
@@ -142,16 +157,15 @@ class Optimizer:
             updates = []
             for indices in self._by_dtype(pairs):
                 group = self._group_of([pairs[i][1] for i in indices])
-                w = np.concatenate([p.reshape(-1) for p in group.params])
-                g = np.concatenate([pairs[i][0].reshape(-1) for i in indices], dtype=w.dtype, casting="unsafe")
+                w = group.gather()
+                g = np.concatenate([pairs[i][0] for i in indices], axis=None, dtype=w.dtype, casting="unsafe")
                 if decay:
                     w = w - decay * w           # decoupled weight decay, before the update (as Keras)
                 updates.append((indices, group, *self._update(w, g, step_size, *group.state)))
             for indices, group, w, state in updates:
                 self._check_finite_update(pairs, indices, group, w, state, lr)
         for _, group, w, state in updates:
-            for p, part in zip(group.params, group.split(w)):
-                p[...] = part
+            group.write(w)
             group.state = state
         self.iterations += 1
         return self.iterations
