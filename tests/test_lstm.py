@@ -1,6 +1,6 @@
 """LSTM: what is particular to this cell — its weight layout and initialization against
-Keras, and its gate order written out by hand. What LSTM and GRU share (parity with Keras,
-gradient checks, a training run, bad input) is in test_gated_recurrent.py.
+Keras, and its gate order written out by hand. What the recurrent layers share (parity with Keras,
+gradient checks, a training run, bad input) is in test_recurrent_shared.py.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from dlcourse.layers import LSTM
 from dlcourse.layers.lstm import lstm_step_forward
 
-from test_gated_recurrent import random_bias
+from test_recurrent_shared import random_bias
 
 
 def test_weights_layout_and_initialization_match_keras(tf_keras):

@@ -1,6 +1,7 @@
-"""What LSTM and GRU share, tested once for each: parity with keras.layers.LSTM / GRU (forward,
-tf.GradientTape gradients, a training run), float64 gradient checks, shapes and bad input. The
-cell-specific parts (weight layout, gate order written out by hand) are in test_lstm.py and test_gru.py.
+"""What SimpleRNN, LSTM and GRU share, tested once for each: parity with keras.layers.SimpleRNN / LSTM /
+GRU (forward, tf.GradientTape gradients, a training run), float64 gradient checks, shapes and bad input.
+The cell-specific parts (weight layout, the step written out by hand) are in test_recurrent.py,
+test_lstm.py and test_gru.py.
 
 Tolerances: float32 parity rtol 1e-5, atol 1e-6 (outputs are O(0.1-1), gradients O(0.1-10));
 float64 parity rtol 1e-10, atol 1e-12; gradient checks relative error < 1e-6.
@@ -15,14 +16,14 @@ from hypothesis import given, settings, strategies as st
 
 from dlcourse.gradcheck import check_layer
 from dlcourse.keras_bridge import to_keras
-from dlcourse.layers import GRU, LSTM, Dense
+from dlcourse.layers import GRU, LSTM, Dense, SimpleRNN
 from dlcourse.model import Sequential
 from dlcourse.optimizers import SGD
 
 TOL = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-10, atol=1e-12)}
 # Keras' name and arguments for the same cell; reset_after=True is Keras 3's GRU default, spelled out.
-KERAS = {LSTM: ("LSTM", {}), GRU: ("GRU", {"reset_after": True})}
-cells = pytest.mark.parametrize("cell", [LSTM, GRU], ids=["LSTM", "GRU"])
+KERAS = {SimpleRNN: ("SimpleRNN", {}), LSTM: ("LSTM", {}), GRU: ("GRU", {"reset_after": True})}
+cells = pytest.mark.parametrize("cell", [SimpleRNN, LSTM, GRU], ids=["SimpleRNN", "LSTM", "GRU"])
 
 
 def keras_grads(tf_keras, layer, x, r):
@@ -96,8 +97,8 @@ def test_gradcheck_float64(cell, return_sequences):
     assert max(errors.values()) < 1e-6
 
 
-@settings(deadline=None, max_examples=12)
-@given(batch=st.integers(1, 3), steps=st.integers(1, 5), n_in=st.integers(1, 4), units=st.integers(1, 3),
+@settings(deadline=None, max_examples=15)
+@given(batch=st.integers(1, 3), steps=st.integers(1, 5), n_in=st.integers(1, 4), units=st.integers(1, 4),
        return_sequences=st.booleans(), seed=st.integers(0, 2**16))
 @cells
 def test_gradcheck_random_shapes(cell, batch, steps, n_in, units, return_sequences, seed):
@@ -145,8 +146,9 @@ def test_set_weights_is_atomic(cell):
     layer = cell(3, 2, seed=0)
     before = layer.get_weights()
     kernel, recurrent, bias = (np.ones(w.shape) for w in before)
-    # A bias of the wrong layout: LSTM with half its gates, GRU in reset_after=False's single row.
-    wrong_bias = {LSTM: np.ones(4), GRU: np.ones(6)}[cell]
+    # A bias of the wrong layout: SimpleRNN's one unit short, LSTM with half its gates, GRU in
+    # reset_after=False's single row.
+    wrong_bias = {SimpleRNN: np.ones(1), LSTM: np.ones(4), GRU: np.ones(6)}[cell]
     name = cell.__name__
     with pytest.raises(ValueError, match=rf"{name}.set_weights: expected bias with finite values"):
         layer.set_weights([kernel, recurrent, np.full(bias.shape, np.nan)])
@@ -185,6 +187,10 @@ def test_bad_backward(cell):
     layer.forward(np.zeros((2, 5, 4)))
     with pytest.raises(ValueError, match=rf"{cell.__name__}.backward: expected grad_out of shape \(2, 5, 3\)"):
         layer.backward(np.zeros((2, 3)))
+    last_only = cell(4, 3)
+    last_only.forward(np.zeros((2, 5, 4)))
+    with pytest.raises(ValueError, match=rf"{cell.__name__}.backward: expected grad_out of shape \(2, 3\)"):
+        last_only.backward(np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match=rf"{cell.__name__}.backward: grad_out: expected finite values, got 1 NaN/inf"):
         layer.backward(np.where(np.arange(30).reshape(2, 5, 3) == 7, np.nan, 0.0))
 
