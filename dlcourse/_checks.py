@@ -137,7 +137,7 @@ def check_float_dtype(dtype, where: str) -> np.dtype:
     """
     try:
         dt = np.dtype(np.float32 if dtype is None else dtype)
-    except (TypeError, ValueError):  # NumPy's "data type 'flaot32' not understood"
+    except (TypeError, ValueError, SyntaxError):  # "data type 'flaot32' not understood"; "," is parsed as Python
         raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dtype!r}") from None
     if dt.kind != "f":
         raise TypeError(f"{where}: expected a floating dtype such as 'float32', got {dt}")

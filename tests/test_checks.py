@@ -81,9 +81,16 @@ def test_check_float_dtype_refuses_unknown_names(name):
 def _is_not_a_dtype(name: str) -> bool:
     try:
         np.dtype(name)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, SyntaxError):  # NumPy parses a name with a comma as a Python expression
         return True
     return False
+
+
+@pytest.mark.parametrize("name", [",", ",,", ",f4"])
+def test_check_float_dtype_refuses_comma_strings_with_our_error(name):
+    # np.dtype(",") raises SyntaxError from its parser of comma-separated field lists
+    with pytest.raises(TypeError, match=rf"^{WHERE}: expected a floating dtype such as 'float32', got "):
+        _checks.check_float_dtype(name, WHERE)
 
 
 @settings(max_examples=40, deadline=None)
