@@ -105,6 +105,24 @@ def test_a_read_only_parameter_anywhere_changes_nothing(kind, n, data):
     assert opt.iterations == 0
 
 
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_a_parameter_made_read_only_between_steps_changes_nothing(kind):
+    # the parameters' type, dtype and distinctness are checked once per set of parameters,
+    # but writeability is a flag that can change, so it is checked at every step
+    opt = MAKERS[kind](0.1)
+    params = [np.ones(2), np.ones(3)]
+    opt.apply_gradients([(np.ones_like(p), p) for p in params])
+    before, state_before = [p.copy() for p in params], [x.copy() for x in state_arrays(opt)]
+    params[1].flags.writeable = False
+    with pytest.raises(ValueError, match=r"got a read-only array for parameter 1 of shape \(3,\)"):
+        opt.apply_gradients([(np.ones_like(p), p) for p in params])
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p, b)
+    for x, b in zip(state_arrays(opt), state_before):
+        np.testing.assert_array_equal(x, b)
+    assert opt.iterations == 1
+
+
 def test_the_same_parameter_twice_is_rejected():
     w = np.ones(3)
     opt = Adam()

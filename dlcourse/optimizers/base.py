@@ -109,6 +109,7 @@ class Optimizer:
         self.iterations = 0
         self._groups: dict[tuple, _Group] = {}  # by the ids of their parameters, which they keep alive
         self._home: dict[int, tuple] = {}       # id(param) -> (param, the group holding its state, position)
+        self._plans: dict[tuple, list] = {}     # by the ids of one call's parameters: see _plan_of
 
     @property
     def learning_rate(self) -> float:
@@ -152,43 +153,66 @@ class Optimizer:
         lr = self.learning_rate                 # once per step: a schedule is evaluated at `iterations`
         step_size = self._step_size(lr)
         decay = lr * self.weight_decay if self.weight_decay else 0.0
+        pairs = list(grads_and_params)
+        params = [param for _, param in pairs]
+        plan = self._plan_of(params)
+        grads = self._check_grads(pairs)
         with np.errstate(all="ignore"):         # overflow is reported below, by parameter, not as a warning
-            pairs = self._check_pairs(grads_and_params)
             updates = []
-            for indices in self._by_dtype(pairs):
-                group = self._group_of([pairs[i][1] for i in indices])
+            for indices, group in plan:
                 w = group.gather()
-                g = np.concatenate([pairs[i][0] for i in indices], axis=None, dtype=w.dtype, casting="unsafe")
+                g = np.concatenate([grads[i] for i in indices], axis=None, dtype=w.dtype, casting="unsafe")
                 if decay:
                     w = w - decay * w           # decoupled weight decay, before the update (as Keras)
-                updates.append((indices, group, *self._update(w, g, step_size, *group.state)))
-            for indices, group, w, state in updates:
-                self._check_finite_update(pairs, indices, group, w, state, lr)
-        for _, group, w, state in updates:
+                w, state = self._update(w, g, step_size, *group.state)
+                self._check_finite_update(grads, params, indices, group, w, state, lr)
+                updates.append((group, w, state))
+        for group, w, state in updates:         # every new value is finite: only now is anything written
             group.write(w)
             group.state = state
         self.iterations += 1
         return self.iterations
 
-    def _check_pairs(self, grads_and_params) -> list:
-        """Validate every ``(grad, param)`` pair before any is used; return them, gradients as arrays.
+    def _plan_of(self, params) -> list:
+        """``[(positions, group), ...]`` for these parameters, one group per dtype; checked and built once.
 
-        Runs on every training step, so it is lean: the error message (and its
-        f-string) is only built when something is wrong.
+        The plan is cached by the parameters' ids (its groups keep the arrays alive, so an id
+        is never another array's): a training loop passes the same arrays at every step, and
+        their type, dtype and distinctness cannot change, so they are checked only here.
         """
-        ndarray = np.ndarray
-        checked, seen = [], set()
-        for i, (grad, param) in enumerate(grads_and_params):
-            if type(param) is not ndarray or param.dtype.kind != "f":
+        key = tuple(map(id, params))
+        plan = self._plans.get(key)
+        if plan is None:
+            self._check_params(params)
+            plan = self._plans[key] = [(indices, self._group_of([params[i] for i in indices]))
+                                       for indices in self._by_dtype(params)]
+        return plan
+
+    def _check_params(self, params) -> None:
+        """Each parameter a float ndarray (it is updated in place), each given once."""
+        seen = set()
+        for i, param in enumerate(params):
+            if type(param) is not np.ndarray or param.dtype.kind != "f":
                 raise TypeError(f"{self._where()}: expected each parameter to be a float numpy array "
                                 f"(updated in place), got {_describe(param)}")
-            if not param.flags.writeable:
-                raise ValueError(f"{self._where()}: expected each parameter to be writeable (it is updated in "
-                                 f"place), got a read-only array for parameter {i} of shape {param.shape}")
             if id(param) in seen:
                 raise ValueError(f"{self._where()}: expected each parameter once, got the array of parameter {i} "
                                  f"(shape {param.shape}) a second time")
             seen.add(id(param))
+
+    def _check_grads(self, pairs) -> list:
+        """Every gradient as an array of its parameter's shape, every parameter writeable; checked before any is used.
+
+        Runs on every training step, so it is lean: the error message (and its
+        f-string) is only built when something is wrong. Writeability is checked
+        at every step: a flag, which can change between steps.
+        """
+        ndarray = np.ndarray
+        grads = []
+        for i, (grad, param) in enumerate(pairs):
+            if not param.flags.writeable:
+                raise ValueError(f"{self._where()}: expected each parameter to be writeable (it is updated in "
+                                 f"place), got a read-only array for parameter {i} of shape {param.shape}")
             if type(grad) is not ndarray:
                 if grad is None:
                     raise TypeError(f"{self._where()}: expected a gradient array for the parameter of shape "
@@ -199,14 +223,14 @@ class Optimizer:
                                  f"(its parameter's), got {grad.shape}")
             if grad.dtype.kind not in "fiu":
                 raise TypeError(f"{self._where()}: expected a real-valued gradient, got dtype {grad.dtype}")
-            checked.append((grad, param))
-        return checked
+            grads.append(grad)
+        return grads
 
     @staticmethod
-    def _by_dtype(pairs) -> list:
-        """Positions of the pairs, grouped by parameter dtype (one group, unless float32 and float64 mix)."""
+    def _by_dtype(params) -> list:
+        """Positions of the parameters, grouped by dtype (one group, unless float32 and float64 mix)."""
         groups: dict = {}
-        for i, (_, param) in enumerate(pairs):
+        for i, param in enumerate(params):
             groups.setdefault(param.dtype, []).append(i)
         return list(groups.values())
 
@@ -225,6 +249,7 @@ class Optimizer:
                 old_group, i = home[1], home[2]
                 # the old group no longer holds the current state of p: never use it again
                 self._groups.pop(tuple(map(id, old_group.params)), None)
+                self._plans.clear()  # some plan holds the old group; plans are rebuilt on demand
                 per_param.append(old_group.state_of(i))
             else:
                 per_param.append(self._new_state(p))
@@ -235,19 +260,19 @@ class Optimizer:
             self._home[id(p)] = (p, group, i)
         return group
 
-    def _raise_non_finite_gradient(self, pairs, indices) -> None:
+    def _raise_non_finite_gradient(self, grads, params, indices) -> None:
         """Raise ``NonFiniteGradientError`` for the first gradient given with NaN/inf.
 
         A gradient that is finite but overflows when cast to float32 is left to the update check.
         """
         for i in indices:
-            grad, param = pairs[i]
+            grad, param = grads[i], params[i]
             try:
                 check_finite(grad, f"{self._where()} (gradient for the parameter of shape {param.shape})")
             except ValueError as err:
                 raise NonFiniteGradientError(str(err)) from None
 
-    def _check_finite_update(self, pairs, indices, group, w, state, lr) -> None:
+    def _check_finite_update(self, grads, params, indices, group, w, state, lr) -> None:
         """Raise ``FloatingPointError`` naming the first parameter whose new value or state is not finite.
 
         A NaN/inf in a gradient always reaches the new value or state, so the gradients
@@ -256,11 +281,11 @@ class Optimizer:
         for what, x in zip(("value", *self._state_names), (w, *state)):
             if all_finite(x):
                 continue
-            self._raise_non_finite_gradient(pairs, indices)
+            self._raise_non_finite_gradient(grads, params, indices)
             for i, part in zip(indices, group.split(x)):
                 bad = part.size - np.count_nonzero(np.isfinite(part))
                 if bad:
-                    grad, param = pairs[i]
+                    grad, param = grads[i], params[i]
                     biggest = float(np.max(np.abs(grad))) if grad.size else 0.0
                     raise FloatingPointError(
                         f"{self._where()}: expected the update to keep parameter {i} of shape {param.shape} finite, "
