@@ -132,18 +132,19 @@ class Layer:
     def _check_grad_out(self, grad_out, expected_shape, dtype=None) -> np.ndarray:
         """Return the upstream gradient as a finite float array of ``dtype`` and the last output's shape.
 
-        ``dtype=None`` keeps a float gradient's dtype (ints become float32).
+        ``dtype=None`` keeps a float gradient's dtype (ints become float32). A float array of
+        the right dtype, what backpropagation passes down, is taken as it is: every step
+        runs this once per layer.
         """
-        g = np.asarray(grad_out)
-        if g.dtype.kind not in "fiu":
-            raise TypeError(f"{type(self).__name__}.backward: expected a real-valued grad_out, got dtype {g.dtype}")
+        g = grad_out
+        if type(g) is not np.ndarray or g.dtype.kind != "f" or (dtype is not None and g.dtype != dtype):
+            g = np.asarray(g)
+            if g.dtype.kind not in "fiu":
+                raise TypeError(f"{type(self).__name__}.backward: expected a real-valued grad_out, got dtype {g.dtype}")
+            g = g.astype(dtype if dtype is not None else g.dtype if g.dtype.kind == "f" else np.float32)
         if g.shape != tuple(expected_shape):
             raise ValueError(f"{type(self).__name__}.backward: expected grad_out of shape {tuple(expected_shape)} "
                              f"(the last output's shape), got {g.shape}")
-        if dtype is not None and g.dtype != dtype:
-            g = g.astype(dtype)
-        elif g.dtype.kind != "f":
-            g = g.astype(np.float32)
         if _test_finite(g) and not all_finite(g):
             check_finite(g, f"{type(self).__name__}.backward: grad_out")
         return g
