@@ -37,7 +37,8 @@ def _as_arrays(y_true, y_pred, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Both as real-valued arrays with a batch axis and the same batch size, or a clear error."""
     arrays = []
     for name, a in (("y_true", y_true), ("y_pred", y_pred)):
-        a = as_array(a, where, f"{name} as a numeric array")
+        if type(a) is not np.ndarray:  # a training loop passes arrays at every batch
+            a = as_array(a, where, f"{name} as a numeric array")
         if a.dtype.kind not in "fiub":
             raise TypeError(f"{where}: expected {name} as a real-valued numeric array, got {_describe(a)}")
         if a.ndim == 0:
