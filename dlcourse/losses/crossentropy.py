@@ -230,12 +230,11 @@ class SparseCategoricalCrossentropy(Loss):
     def _logits_value_and_gradient(self, y, p, w):
         """Softmax shortcut: -log p[label] averaged over the n samples, dL/dz = (p - onehot(y)) / n."""
         n = y.size
-        rows, labels = np.arange(n), y.reshape(-1)
         p2 = p.reshape(n, -1)
+        onehot = y.reshape(-1, 1) == np.arange(p2.shape[1])  # labels were checked: one True per row
         lo, hi = clip_bounds(p.dtype)
-        losses = -np.log(p2[rows, labels].clip(lo, hi))
-        g = p2.copy()
-        g[rows, labels] -= 1
+        losses = -np.log(p2[onehot].clip(lo, hi))  # p[label] of each row, in row order
+        g = p2 - onehot
         if w is not None:  # a sample's weight scales its loss and its gradient row
             losses, g = losses * w.reshape(-1), g * w.reshape(-1, 1)
         return float(losses.sum()) / n, (g / n).reshape(p.shape)
