@@ -45,7 +45,7 @@ from ._data_checks import (as_input_array, check_batch_size, check_dataset, chec
 from ._summary import inferred_input_shape, summary_text
 from .callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from ._training import RunningMetrics, TrainingDivergedError, adds_penalty, backward_path, diverged, is_layer
-from .layers.base import finiteness_watched_by_fit
+from .layers.base import fit_training_step
 
 __all__ = ["Sequential", "TrainingDivergedError"]
 
@@ -266,7 +266,7 @@ class Sequential:
                     for step, start in enumerate(range(0, len(x), batch_size)):
                         batch = slice(start, start + batch_size)
                         xb, yb, wb = xs[batch], ys[batch], None if ws is None else ws[batch]
-                        with finiteness_watched_by_fit():  # the step's loss and updates are watched instead
+                        with fit_training_step(self.layers[0]):  # fit watches NaN/inf; the data needs no gradient
                             y_pred, loss = self._train_step(xb, yb, wb)
                         running.update(loss, yb, y_pred)
                         callbacks.on_train_batch_end(step, running)

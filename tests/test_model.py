@@ -608,3 +608,43 @@ def test_weights_include_moving_statistics_and_layers_see_the_training_flag():
     with pytest.raises(ValueError, match=r"Sequential.set_weights: array 5 \(normalize weight 3\): expected "
                                          r"finite values in float32"):
         model.set_weights([*new[:5], np.full(3, np.inf), *new[6:]])
+
+
+def _two_dense(seed=0):
+    model = Sequential([Dense(4, 5, "relu", seed=seed), Dense(5, 3, "softmax", seed=seed + 1)])
+    model.compile(Adam(learning_rate=0.01), "sparse_categorical_crossentropy")
+    return model
+
+
+def test_fit_skips_only_the_first_layers_input_gradient(monkeypatch):
+    # the first layer's input is the data: fit never forms its gradient (Keras' tape never asks for it);
+    # every other layer still hands its input gradient down, and direct calls are unchanged
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 4)).astype(np.float32), rng.integers(0, 3, 20)
+    model = _two_dense()
+    returned = []
+    original = Dense.backward_logits
+
+    def spy(self, dz):
+        out = original(self, dz)
+        returned.append((self.name, out is None))
+        return out
+
+    monkeypatch.setattr(Dense, "backward_logits", spy)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert set(returned) == {("dense", True), ("dense_1", False)}
+    assert len(returned) == 2 * 2 * 3  # two layers, two epochs of three batches
+    model.layers[0](x[:8], training=True)
+    assert model.layers[0].backward(np.ones((8, 5), np.float32)).shape == (8, 4)
+
+
+def test_skipping_the_data_gradient_changes_no_weight(monkeypatch):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    skipped, computed = _two_dense(), _two_dense()
+    skipped.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    monkeypatch.setattr("dlcourse.layers.core.needs_input_gradient", lambda layer: True)
+    computed.fit(x, y, epochs=3, batch_size=8, verbose=0)
+    for a, b in zip(skipped.get_weights(), computed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert skipped.history.history == computed.history.history

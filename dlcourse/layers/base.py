@@ -16,25 +16,40 @@ import numpy as np
 
 from .._checks import _describe, all_finite, as_float_array, check_finite, check_float_dtype
 
-__all__ = ["Layer", "to_snake_case", "require_finite", "finiteness_watched_by_fit"]
+__all__ = ["Layer", "to_snake_case", "require_finite", "fit_training_step", "needs_input_gradient"]
 
-# True inside Sequential.fit's training steps. fit checks the whole dataset before the first
-# update and then watches the loss and every update for NaN/inf (that is how it reports
-# divergence), so there the layers skip their own finite tests of each intermediate array,
-# which only repeat it. Their dtype, shape and rank checks always run. A context variable,
-# so it holds for the thread (and task) that runs fit alone.
+# Set inside Sequential.fit's training steps, for the thread (and task) that runs fit alone.
+# 1. fit checks the whole dataset before the first update, then watches the loss and every
+#    update for NaN/inf (that is how it reports divergence), so the layers skip their own finite
+#    tests of each intermediate array, which only repeat it. Dtype, shape and rank checks always run.
+# 2. The first layer's input is the data: its gradient would be thrown away, so a layer whose
+#    input gradient costs a matrix product (Dense) does not compute it. Keras never asks its
+#    tape for it either; PyTorch's autograd.Function has ``ctx.needs_input_grad`` for the same.
 _FIT_WATCHES_FINITENESS = contextvars.ContextVar("fit_watches_finiteness", default=False)
+_INPUT_IS_DATA = contextvars.ContextVar("input_is_data", default=None)
 
 
-class finiteness_watched_by_fit:
-    """``with finiteness_watched_by_fit():`` layers leave the NaN/inf test of their inputs and
-    upstream gradients to ``fit``. A class rather than a generator: it is entered at every step."""
+class fit_training_step:
+    """``with fit_training_step(first_layer):`` one training step of ``Sequential.fit`` (see above).
+
+    A class rather than a generator: it is entered at every step.
+    """
+
+    def __init__(self, first_layer):
+        self.first_layer = first_layer
 
     def __enter__(self):
-        self._token = _FIT_WATCHES_FINITENESS.set(True)
+        self._tokens = _FIT_WATCHES_FINITENESS.set(True), _INPUT_IS_DATA.set(self.first_layer)
 
     def __exit__(self, *exc_info):
-        _FIT_WATCHES_FINITENESS.reset(self._token)
+        _FIT_WATCHES_FINITENESS.reset(self._tokens[0])
+        _INPUT_IS_DATA.reset(self._tokens[1])
+
+
+def needs_input_gradient(layer) -> bool:
+    """Whether ``layer.backward`` must return dLoss/d(input): always, except for the first
+    layer inside ``Sequential.fit``'s training steps, whose input is the data."""
+    return _INPUT_IS_DATA.get() is not layer
 
 
 def _test_finite(x: np.ndarray) -> bool:

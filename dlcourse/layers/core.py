@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import activations, initializers
 from .._checks import as_rng, check_l2_factor, check_positive_int
-from .base import Layer
+from .base import Layer, needs_input_gradient
 
 __all__ = ["Dense", "Flatten", "Dropout", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax"]
 
@@ -91,7 +91,8 @@ class Dense(Layer):
 
         ``Sequential`` calls this when the loss hands over dLoss/dz directly (softmax or
         sigmoid followed by cross-entropy, where dLoss/dz = p - y): the activation's
-        Jacobian is then never formed.
+        Jacobian is then never formed. Inside ``fit`` the first layer returns None: its
+        input is the data, whose gradient nobody uses.
         """
         x, a = self._require_cache()
         dz = self._check_grad_out(dz, a.shape, self.dtype)
@@ -103,7 +104,7 @@ class Dense(Layer):
             self.grads["kernel"] += 2 * self.kernel_regularizer * kernel  # d(lambda * sum W^2)/dW
         if self.use_bias:
             self.grads["bias"] = dz2.sum(axis=0)
-        return dz @ kernel.T
+        return dz @ kernel.T if needs_input_gradient(self) else None
 
     def regularization_loss(self) -> float:
         if not self.kernel_regularizer:
