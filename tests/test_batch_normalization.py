@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dlcourse.gradcheck import check_layer
-from dlcourse.keras_bridge import to_keras
 from dlcourse.layers import BatchNormalization, Conv2D, Dense, Flatten, ReLU
 from dlcourse.model import Sequential
-from dlcourse.optimizers import SGD
+
+from test_keras_bridge import train_both
 
 TOL = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-10, atol=1e-12)}
 
@@ -208,11 +208,8 @@ def test_training_run_matches_keras_in_both_modes(tf_keras, build, x_shape, dtyp
     x = rng.normal(1, 2, size=x_shape).astype("float32")
     y = np.tanh(x.reshape(len(x), -1).mean(axis=1, keepdims=True)).astype("float32")
     model = build(dtype)
-    model.compile(SGD(learning_rate=0.0625), "mse", metrics=[])
-    kmodel = to_keras(model)
     x, y = x.astype(dtype), y.astype(dtype)
-    ours = model.fit(x, y, epochs=3, batch_size=10, shuffle=False, verbose=0).history
-    theirs = kmodel.fit(x, y, epochs=3, batch_size=10, shuffle=False, verbose=0).history
+    kmodel, ours, theirs = train_both(model, x, y, epochs=3, batch_size=10, lr=0.0625, loss="mse", metrics=())
     assert ours["loss"][-1] < ours["loss"][0]  # it learned, so the comparison means something
     # Keras logs the loss through a float32 metric: float32 resolution in both precisions.
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5 if dtype == "float32" else 3e-7)

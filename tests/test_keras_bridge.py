@@ -50,8 +50,13 @@ def _mlp(dtype="float32", seed=0):
     ])
 
 
-def _train_both(model, x, y, epochs, batch_size, lr=0.1):
-    model.compile(SGD(learning_rate=lr), "sparse_categorical_crossentropy")
+def train_both(model, x, y, epochs, batch_size, lr=0.1, loss="sparse_categorical_crossentropy", metrics=("accuracy",)):
+    """Compile ``model`` with plain SGD, copy it to Keras, fit both on the same batches in the same order.
+
+    Returns ``(keras_model, our_history, keras_history)``. The recurrent and BatchNormalization
+    parity tests train through this too.
+    """
+    model.compile(SGD(learning_rate=lr), loss, metrics=list(metrics))
     kmodel = to_keras(model)
     ours = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
     theirs = kmodel.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
@@ -63,7 +68,7 @@ def test_mlp_training_parity_float32():
     x, y = _digits(200)
     model = _mlp()
     # 200 = 6 * 32 + 8: the last, smaller batch is part of the comparison (loss weighting).
-    kmodel, ours, theirs = _train_both(model, x, y, epochs=6, batch_size=32)
+    kmodel, ours, theirs = train_both(model, x, y, epochs=6, batch_size=32)
     assert ours["loss"][-1] < ours["loss"][0] - 0.3  # it learned something, so the comparison means something
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
     np.testing.assert_allclose(ours["accuracy"], theirs["accuracy"], rtol=0, atol=1e-6)
@@ -76,7 +81,7 @@ def test_mlp_training_parity_float64_is_exact_math():
     model = _mlp(dtype="float64")
     # Keras stores the learning rate in a float32 variable: 0.1 would become 0.10000000149
     # there, so we use 0.125, exact in both precisions.
-    kmodel, ours, theirs = _train_both(model, x, y, epochs=4, batch_size=32, lr=0.125)
+    kmodel, ours, theirs = train_both(model, x, y, epochs=4, batch_size=32, lr=0.125)
     # Keras accumulates the reported loss in a float32 metric variable, so the logged
     # numbers agree to float32 resolution only; the weights carry the full precision.
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=3e-7)
@@ -132,7 +137,7 @@ def test_binary_and_separate_softmax_layer_parity():
         np.testing.assert_allclose(w_ours, w_keras, rtol=1e-5, atol=1e-6)
 
     model = Sequential([Dense(64, 10, seed=13), Softmax()])
-    kmodel, ours, theirs = _train_both(model, x, labels, epochs=3, batch_size=32)
+    kmodel, ours, theirs = train_both(model, x, labels, epochs=3, batch_size=32)
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
     for w_ours, w_keras in zip(model.get_weights(), kmodel.get_weights()):
         np.testing.assert_allclose(w_ours, w_keras, rtol=1e-5, atol=1e-6)
@@ -149,7 +154,7 @@ def test_cnn_training_parity_float32():
         Flatten(),
         Dense(2 * 2 * 6, 10, "softmax", seed=2),
     ], input_shape=(8, 8, 1))
-    kmodel, ours, theirs = _train_both(model, x, y, epochs=4, batch_size=32, lr=0.1)
+    kmodel, ours, theirs = train_both(model, x, y, epochs=4, batch_size=32, lr=0.1)
     assert ours["loss"][-1] < ours["loss"][0]
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5)
     for w_ours, w_keras in zip(model.get_weights(), kmodel.get_weights()):

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from dlcourse.gradcheck import check_layer
-from dlcourse.keras_bridge import to_keras
 from dlcourse.layers import GRU, LSTM, Dense, SimpleRNN
 from dlcourse.model import Sequential
-from dlcourse.optimizers import SGD
+
+from test_keras_bridge import train_both
 
 TOL = {"float32": dict(rtol=1e-5, atol=1e-6), "float64": dict(rtol=1e-10, atol=1e-12)}
 # Keras' name and arguments for the same cell; reset_after=True is Keras 3's GRU default, spelled out.
@@ -120,11 +120,8 @@ def test_training_run_matches_keras_weights(cell, tf_keras, dtype):
     x = rng.normal(size=(48, 6, 3)).astype("float32")
     y = np.tanh(x.sum(axis=(1, 2)) / 4)[:, None].astype("float32")
     model = Sequential([cell(3, 5, seed=0, dtype=dtype), Dense(5, 1, seed=1, dtype=dtype)], input_shape=(6, 3))
-    model.compile(SGD(learning_rate=0.125), "mse", metrics=[])
-    kmodel = to_keras(model)
     x, y = x.astype(dtype), y.astype(dtype)
-    ours = model.fit(x, y, epochs=3, batch_size=12, shuffle=False, verbose=0).history
-    theirs = kmodel.fit(x, y, epochs=3, batch_size=12, shuffle=False, verbose=0).history
+    kmodel, ours, theirs = train_both(model, x, y, epochs=3, batch_size=12, lr=0.125, loss="mse", metrics=())
     assert ours["loss"][-1] < ours["loss"][0]  # it learned, so the comparison means something
     # Keras logs the loss through a float32 metric: float32 resolution in both precisions.
     np.testing.assert_allclose(ours["loss"], theirs["loss"], rtol=1e-5 if dtype == "float32" else 3e-7)
